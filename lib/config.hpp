@@ -1,0 +1,148 @@
+// The config file of DESIGN.md, typed and immutable once loaded. Passed around as
+// const Config&; nothing else in the program is global.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "error.hpp"
+
+namespace oauthfcgi {
+
+enum class LogLevel { error, warn, info, debug };
+enum class LogFormat { text, json };
+
+enum class ProviderType { github, facebook, google, gitlab, oauth2, oidc };
+enum class ClientAuthMethod { client_secret_basic, client_secret_post };
+enum class TokenCache { redis, memory };
+
+// [access] and the same keys inside a [provider NAME] section. Empty = anyone.
+struct AccessRules {
+  std::vector<std::string> allowed_emails;
+  std::vector<std::string> allowed_domains;
+  std::vector<std::string> allowed_users;
+  std::vector<std::string> github_orgs;
+  bool empty() const {
+    return allowed_emails.empty() && allowed_domains.empty() && allowed_users.empty() && github_orgs.empty();
+  }
+};
+
+struct ServerConfig {
+  std::string public_url; // "https://host[:port]", no trailing slash
+  bool public_url_https = false;
+  std::string route_prefix = "/auth";
+  std::string after_login = "/";
+  std::string after_logout = "/";
+  std::string secret;           // raw bytes from secret_file, >= 32
+  std::string default_provider; // empty until resolved: first provider section
+  LogLevel log_level = LogLevel::info;
+  LogFormat log_format = LogFormat::text;
+  int threads = 8;
+};
+
+struct RedisConfig {
+  std::string url = "redis://127.0.0.1:6379/0";
+  // Parsed from url (+ password_file):
+  bool unix_socket = false;
+  std::string host = "127.0.0.1"; // or the socket path when unix_socket
+  int port = 6379;
+  int db = 0;
+  std::string username; // ACL user, rarely used
+  std::string password;
+  std::string key_prefix = "oauth:";
+  int timeout_ms = 500;
+};
+
+struct SessionConfig {
+  std::string cookie_name = "oauth_session"; // "__Host-" already prefixed when https
+  long ttl = 86400;
+  long idle_timeout = 0;
+};
+
+struct HttpConfig {
+  long connect_timeout_ms = 3000;
+  long timeout_ms = 10000;
+  long max_response_bytes = 1048576;
+  std::string ca_file; // empty = system bundle
+};
+
+struct LimitsConfig {
+  long max_query_bytes = 8192;
+  long max_cookie_bytes = 8192;
+  long max_header_bytes = 16384;
+  long max_body_bytes = 65536;
+};
+
+struct ProviderConfig {
+  std::string name; // section name: [provider NAME]
+  ProviderType type = ProviderType::oauth2;
+  std::string client_id;
+  std::string client_secret;
+  std::vector<std::string> scope; // empty = the type's default
+  bool scope_set = false;
+  std::string authorize_url, token_url, userinfo_url, emails_url, revoke_url, debug_token_url;
+  std::string issuer;
+  std::string base_url;                // gitlab
+  std::string graph_version = "v19.0"; // facebook
+  bool pkce = true;
+  AccessRules access;
+  int line = 0; // where the section starts, for messages
+};
+
+struct ClientConfig {
+  std::string name; // [client NAME]
+  std::string token_url, client_id, client_secret;
+  std::vector<std::string> scope;
+  ClientAuthMethod auth_method = ClientAuthMethod::client_secret_basic;
+  TokenCache cache = TokenCache::redis;
+  int line = 0;
+};
+
+struct Config {
+  std::string path; // the file it was read from
+  ServerConfig server;
+  RedisConfig redis;
+  SessionConfig session;
+  HttpConfig http;
+  LimitsConfig limits;
+  AccessRules access;
+  std::vector<ProviderConfig> providers; // in file order
+  std::vector<ClientConfig> clients;
+
+  const ProviderConfig* find_provider(std::string_view name) const;
+  const ClientConfig* find_client(std::string_view name) const;
+};
+
+// One thing wrong with a config: "file:line: reason (fix)". line 0 = the file as a whole.
+struct ConfigProblem {
+  std::string file;
+  int line = 0;
+  std::string message; // reason and, in parentheses, the fix
+  bool warning = false;
+  std::string to_string() const;
+};
+
+struct ConfigLoad {
+  Config config;                       // meaningful only when ok()
+  std::vector<ConfigProblem> problems; // every error found, not only the first
+  bool ok() const;
+};
+
+// Parses config text. `file` names it in messages; *_file paths that are relative
+// are read relative to `base_dir` (the config file's folder).
+ConfigLoad parse_config(std::string_view text, const std::string& file, const std::string& base_dir);
+// Reads and parses a file.
+ConfigLoad load_config(const std::string& path);
+// --config, else $OAUTH_FCGI_CONFIG, else /etc/oauth-fcgi/oauth-fcgi.conf.
+std::string default_config_path();
+
+// Every key the parser knows, as "section.key" ("provider.scope" for [provider NAME]),
+// so a test can compare it with conf/oauth-fcgi.conf.example.
+const std::vector<std::string>& known_config_keys();
+
+const char* provider_type_name(ProviderType t);
+
+} // namespace oauthfcgi

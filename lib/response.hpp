@@ -1,0 +1,55 @@
+// What a handler answers. serialize() writes the CGI/FastCGI form with the
+// security headers every answer carries (Cache-Control: no-store,
+// X-Content-Type-Options: nosniff, X-Frame-Options: DENY).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "error.hpp"
+#include "http_client.hpp" // Headers
+
+namespace oauthfcgi {
+
+struct Cookie {
+  std::string name, value;
+  std::optional<long> max_age; // nullopt = session cookie; 0 = expire now
+  bool secure = false;
+  bool http_only = true;
+  std::string same_site = "Lax";
+  std::string path = "/";
+};
+
+// How a program shows errors: browsers get a small HTML page, /profile JSON,
+// /check only a status and headers.
+enum class ErrorStyle { html, json, status_only };
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  // Adds a header; CR, LF and NUL in name or value are dropped, never sent.
+  Response& add_header(std::string_view name, std::string_view value);
+  Response& set_cookie(const Cookie& cookie);
+  const std::string* header(std::string_view name) const;
+  // "Status: 302 Found\r\n" + headers + security headers + "\r\n" + body.
+  std::string serialize() const;
+
+  static Response redirect(int status, std::string_view location);
+  static Response json(int status, std::string body);
+  // A short HTML page: title, message (escaped here) and an optional link.
+  static Response html_page(int status, std::string_view title, std::string_view message,
+                            std::string_view link_href = {}, std::string_view link_text = {});
+  static Response empty(int status);
+};
+
+// The one place an Error becomes an answer: status from http_status(), body per style.
+// retry_href, when given, is the "start again" link on HTML pages.
+Response error_response(const Error& error, ErrorStyle style, std::string_view retry_href = {});
+
+std::string html_escape(std::string_view text);
+std::string json_escape(std::string_view text); // without the surrounding quotes
+
+} // namespace oauthfcgi

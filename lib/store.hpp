@@ -1,0 +1,71 @@
+// The key-value store behind states, sessions and token caches. Store is the
+// interface handlers use (tests pass MemoryStore); RedisStore is the real one:
+// one connection per worker thread, [redis] timeouts, reconnect after an error
+// with AUTH and SELECT re-sent. Every key gets key_prefix in front and every write
+// a TTL. Lookups have three outcomes: found (a value), not found (nullopt), and
+// failed (an Error of kind store_unavailable).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config.hpp"
+#include "error.hpp"
+
+namespace oauthfcgi {
+
+using Lookup = Result<std::optional<std::string>>;
+
+class Store {
+public:
+  virtual ~Store() = default;
+  virtual Lookup get(std::string_view key) = 0;
+  // SET key value PX ttl. ttl must be > 0.
+  virtual Result<void> set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) = 0;
+  // SET key value NX PX ttl: true when this call created the key.
+  virtual Result<bool> set_if_absent(std::string_view key, std::string_view value,
+                                     std::chrono::milliseconds ttl) = 0;
+  // GETDEL: the value, once; a second take of the same key finds nothing.
+  virtual Lookup take(std::string_view key) = 0;
+  // DEL: true when a key was deleted.
+  virtual Result<bool> remove(std::string_view key) = 0;
+  // Deletes key only while it still holds `value` (releasing a lock one owns).
+  virtual Result<bool> remove_if_equals(std::string_view key, std::string_view value) = 0;
+  // PEXPIRE: true when the key exists.
+  virtual Result<bool> expire(std::string_view key, std::chrono::milliseconds ttl) = 0;
+  // Remaining TTL; nullopt when the key does not exist.
+  virtual Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view key) = 0;
+  virtual Result<void> ping() = 0;
+};
+
+class RedisStore : public Store {
+public:
+  explicit RedisStore(const RedisConfig& config);
+  ~RedisStore() override;
+  RedisStore(const RedisStore&) = delete;
+  RedisStore& operator=(const RedisStore&) = delete;
+
+  Lookup get(std::string_view key) override;
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) override;
+  Result<bool> set_if_absent(std::string_view key, std::string_view value,
+                             std::chrono::milliseconds ttl) override;
+  Lookup take(std::string_view key) override;
+  Result<bool> remove(std::string_view key) override;
+  Result<bool> remove_if_equals(std::string_view key, std::string_view value) override;
+  Result<bool> expire(std::string_view key, std::chrono::milliseconds ttl) override;
+  Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view key) override;
+  Result<void> ping() override;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Parses [redis] url (redis://[[user]:password@]host[:port][/db],
+// unix:///path[?db=N]) into config's host/port/db/... fields.
+Result<void> parse_redis_url(std::string_view url, RedisConfig& out);
+
+} // namespace oauthfcgi

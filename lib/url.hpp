@@ -1,0 +1,56 @@
+// The project's one percent-codec and URL toolkit. Encoding goes through
+// curl_easy_escape, parsing through libcurl's CURLU: nothing else in the project
+// encodes or splits URLs by hand.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "error.hpp"
+
+namespace oauthfcgi {
+
+using Param = std::pair<std::string, std::string>;
+using Params = std::vector<Param>; // order and duplicates kept
+
+// RFC 3986 unreserved characters stay, everything else is %XX.
+std::string url_encode(std::string_view s);
+// %XX decoded; with plus_as_space (form encoding) '+' becomes ' '.
+// Malformed escapes ("%G1", "%4") are kept literally.
+std::string url_decode(std::string_view s, bool plus_as_space = true);
+
+// application/x-www-form-urlencoded ("a=1&b=2&a=3"), both ways.
+Params parse_query(std::string_view query);
+std::string build_query(const Params& params);
+
+// Outcome of looking a name up in Params.
+enum class ParamState { missing, single, duplicated };
+struct ParamLookup {
+  ParamState state = ParamState::missing;
+  std::string value; // when single
+};
+ParamLookup find_param(const Params& params, std::string_view name);
+
+struct UrlParts {
+  std::string scheme; // lower case
+  std::string host;   // lower case, IPv6 without brackets
+  int port = 0;       // explicit or the scheme's default
+  std::string path;   // "/" when empty
+  std::string query;  // without '?'
+};
+// Absolute http(s) URLs only.
+Result<UrlParts> parse_url(std::string_view url);
+
+// url with params appended to its query (after '?' or '&').
+Result<std::string> append_query(std::string_view url, const Params& params);
+
+// localhost, 127.0.0.0/8, ::1.
+bool is_loopback_host(std::string_view host);
+
+// "https://host[:port]" of an absolute URL, default ports omitted.
+Result<std::string> url_origin(std::string_view url);
+
+} // namespace oauthfcgi
