@@ -17,8 +17,8 @@ using LogField = std::pair<std::string, std::string>;
 using LogFields = std::vector<LogField>;
 
 // True for field names that must never be logged in clear (case-insensitive):
-// *token*, code, *_code, state, *cookie*, *secret*, *password*, authorization,
-// code_verifier, session, nonce, assertion.
+// names containing token, cookie, secret, password, authorization, verifier,
+// assertion, nonce, credential or api_key, and exactly code, state, session, sid.
 bool is_sensitive_field(std::string_view name);
 // "https://h/p?code=x" -> "https://h/p?[redacted]".
 std::string redact_url(std::string_view url);

@@ -1,0 +1,224 @@
+#include "crypto.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+namespace oauthfcgi {
+namespace {
+
+template <class T, void (*F)(T*)> struct Deleter {
+  void operator()(T* p) const { F(p); }
+};
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, Deleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
+using MdCtx = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
+using Mac = std::unique_ptr<EVP_MAC, Deleter<EVP_MAC, EVP_MAC_free>>;
+using MacCtx = std::unique_ptr<EVP_MAC_CTX, Deleter<EVP_MAC_CTX, EVP_MAC_CTX_free>>;
+using Kdf = std::unique_ptr<EVP_KDF, Deleter<EVP_KDF, EVP_KDF_free>>;
+using KdfCtx = std::unique_ptr<EVP_KDF_CTX, Deleter<EVP_KDF_CTX, EVP_KDF_CTX_free>>;
+
+const unsigned char* u8(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+unsigned char* u8(std::string& s) {
+  return reinterpret_cast<unsigned char*>(s.data());
+}
+
+// A failure of these primitives means a broken OpenSSL install: continuing would
+// risk weak state or keys, so stop loudly.
+[[noreturn]] void crypto_abort(const char* what) {
+  std::fprintf(stderr, "oauth-fcgi: fatal: OpenSSL %s failed\n", what);
+  std::abort();
+}
+
+constexpr size_t kGcmNonce = 12;
+constexpr size_t kGcmTag = 16;
+
+Result<std::string> decode_b64(std::string_view text, bool url) {
+  std::string s(text);
+  if (url) {
+    for (char& c : s) {
+      if (c == '-')
+        c = '+';
+      else if (c == '_')
+        c = '/';
+      else if (c == '+' || c == '/')
+        return make_error(ErrorKind::bad_request, "not base64url");
+    }
+    while (s.size() % 4 != 0)
+      s.push_back('=');
+  }
+  if (s.size() % 4 != 0) return make_error(ErrorKind::bad_request, "base64 length is not a multiple of 4");
+  size_t pad = 0;
+  if (!s.empty() && s.back() == '=') pad++;
+  if (s.size() > 1 && s[s.size() - 2] == '=') pad++;
+  for (size_t i = 0; i < s.size() - pad; i++) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (!(std::isalnum(c) || c == '+' || c == '/')) return make_error(ErrorKind::bad_request, "not base64");
+  }
+  std::string out(s.size() / 4 * 3, '\0');
+  if (s.empty()) return out;
+  int n = EVP_DecodeBlock(u8(out), u8(s), static_cast<int>(s.size()));
+  if (n < 0) return make_error(ErrorKind::bad_request, "not base64");
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+} // namespace
+
+std::string random_bytes(size_t n) {
+  std::string out(n, '\0');
+  if (n > 0 && RAND_bytes(u8(out), static_cast<int>(n)) != 1) crypto_abort("RAND_bytes");
+  return out;
+}
+
+std::string random_token(size_t n_bytes) {
+  return base64url_encode(random_bytes(n_bytes));
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(u8(out), u8(bytes), static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string base64url_encode(std::string_view bytes) {
+  std::string s = base64_encode(bytes);
+  while (!s.empty() && s.back() == '=')
+    s.pop_back();
+  for (char& c : s) {
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
+  }
+  return s;
+}
+
+Result<std::string> base64url_decode(std::string_view text) {
+  return decode_b64(text, true);
+}
+Result<std::string> base64_decode(std::string_view text) {
+  return decode_b64(text, false);
+}
+
+std::string hex_encode(std::string_view bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+std::string sha256(std::string_view data) {
+  std::string out(32, '\0');
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), u8(out), &len, EVP_sha256(), nullptr) != 1)
+    crypto_abort("SHA-256");
+  return out;
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  Mac mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  if (!mac) crypto_abort("HMAC fetch");
+  MacCtx ctx(EVP_MAC_CTX_new(mac.get()));
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+  std::string out(32, '\0');
+  size_t len = 0;
+  // An empty key is legal for HMAC but OpenSSL wants a non-null pointer.
+  static const unsigned char zero = 0;
+  const unsigned char* k = key.empty() ? &zero : u8(key);
+  if (!ctx || EVP_MAC_init(ctx.get(), k, key.size(), params) != 1 ||
+      EVP_MAC_update(ctx.get(), u8(data), data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), u8(out), &len, out.size()) != 1)
+    crypto_abort("HMAC-SHA256");
+  return out;
+}
+
+std::string hkdf_sha256(std::string_view key, std::string_view salt, std::string_view info, size_t length) {
+  Kdf kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
+  if (!kdf) crypto_abort("HKDF fetch");
+  KdfCtx ctx(EVP_KDF_CTX_new(kdf.get()));
+  char digest[] = "SHA256";
+  OSSL_PARAM params[5];
+  int i = 0;
+  params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+  params[i++] =
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<char*>(key.data()), key.size());
+  if (!salt.empty())
+    params[i++] =
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<char*>(salt.data()), salt.size());
+  params[i++] =
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(info.data()), info.size());
+  params[i] = OSSL_PARAM_construct_end();
+  std::string out(length, '\0');
+  if (!ctx || EVP_KDF_derive(ctx.get(), u8(out), length, params) != 1) crypto_abort("HKDF-SHA256");
+  return out;
+}
+
+std::string aes256gcm_seal(std::string_view key32, std::string_view plaintext, std::string_view aad) {
+  if (key32.size() != 32) crypto_abort("AES-256-GCM key size");
+  std::string out = random_bytes(kGcmNonce);
+  out.resize(kGcmNonce + plaintext.size() + kGcmTag);
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  unsigned char* nonce = u8(out);
+  unsigned char* ct = nonce + kGcmNonce;
+  if (!ctx || EVP_EncryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), u8(key32), nonce, nullptr) != 1 ||
+      (!aad.empty() &&
+       EVP_EncryptUpdate(ctx.get(), nullptr, &len, u8(aad), static_cast<int>(aad.size())) != 1) ||
+      EVP_EncryptUpdate(ctx.get(), ct, &len, u8(plaintext), static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptFinal_ex(ctx.get(), ct + len, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kGcmTag, ct + plaintext.size()) != 1)
+    crypto_abort("AES-256-GCM seal");
+  return out;
+}
+
+Result<std::string> aes256gcm_open(std::string_view key32, std::string_view sealed, std::string_view aad) {
+  if (key32.size() != 32) return make_error(ErrorKind::internal, "AES-256-GCM needs a 32-byte key");
+  if (sealed.size() < kGcmNonce + kGcmTag)
+    return make_error(ErrorKind::internal, "sealed value is too short");
+  size_t ct_len = sealed.size() - kGcmNonce - kGcmTag;
+  std::string out(ct_len, '\0');
+  std::string tag(sealed.substr(kGcmNonce + ct_len));
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  bool ok =
+      ctx && EVP_DecryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), u8(key32), u8(sealed), nullptr) == 1 &&
+      (aad.empty() ||
+       EVP_DecryptUpdate(ctx.get(), nullptr, &len, u8(aad), static_cast<int>(aad.size())) == 1) &&
+      EVP_DecryptUpdate(ctx.get(), u8(out), &len, u8(sealed) + kGcmNonce, static_cast<int>(ct_len)) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kGcmTag, tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(ctx.get(), u8(out) + len, &len) == 1;
+  if (!ok)
+    return make_error(ErrorKind::internal, "sealed value failed authentication (wrong key or tampered)");
+  return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return a.empty() || CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+Keys derive_keys(std::string_view secret) {
+  // One salt for the project, one info label per purpose: the keys are independent.
+  constexpr std::string_view salt = "oauth-fcgi v1";
+  return Keys{hkdf_sha256(secret, salt, "cookie-mac", 32), hkdf_sha256(secret, salt, "store-key", 32),
+              hkdf_sha256(secret, salt, "token-encryption", 32)};
+}
+
+} // namespace oauthfcgi

@@ -1,0 +1,212 @@
+#include "log.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "crypto.hpp"
+
+namespace oauthfcgi {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+bool is_url_field(std::string_view lname) {
+  return lname == "url" || lname == "uri" || lname == "location" || ends_with(lname, "_url") ||
+         ends_with(lname, "_uri");
+}
+
+const char* level_name(LogLevel level) {
+  switch (level) {
+  case LogLevel::error: return "error";
+  case LogLevel::warn: return "warn";
+  case LogLevel::info: return "info";
+  case LogLevel::debug: return "debug";
+  }
+  return "info";
+}
+
+std::string timestamp() {
+  auto now = std::chrono::system_clock::now();
+  auto secs = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
+  return buf;
+}
+
+// Control characters would let a logged value forge a second log line.
+void append_escaped_json(std::string& out, std::string_view s) {
+  for (unsigned char c : s) {
+    switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    case '\r': out += "\\r"; break;
+    case '\t': out += "\\t"; break;
+    default:
+      if (c < 0x20 || c == 0x7f) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+    }
+  }
+}
+
+void append_text_value(std::string& out, std::string_view v) {
+  bool quote = v.empty() || std::any_of(v.begin(), v.end(), [](unsigned char c) {
+                 return c <= ' ' || c == '"' || c == '=' || c == 0x7f;
+               });
+  if (!quote) {
+    out += v;
+    return;
+  }
+  out.push_back('"');
+  append_escaped_json(out, v);
+  out.push_back('"');
+}
+
+std::string safe_value(std::string_view name, std::string_view value) {
+  if (is_sensitive_field(name)) return "[redacted]";
+  if (is_url_field(lower(name))) return redact_url(value);
+  return std::string(value);
+}
+
+} // namespace
+
+bool is_sensitive_field(std::string_view name) {
+  std::string n = lower(name);
+  static constexpr std::array<std::string_view, 12> contains = {
+      "token",    "cookie",    "secret", "password",   "passwd", "authorization",
+      "verifier", "assertion", "nonce",  "credential", "apikey", "api_key"};
+  for (auto word : contains)
+    if (n.find(word) != std::string::npos) return true;
+  static constexpr std::array<std::string_view, 7> exact = {
+      "code", "auth_code", "state", "session", "session_id", "sid", "oauth_state"};
+  for (auto word : exact)
+    if (n == word) return true;
+  return false;
+}
+
+std::string redact_url(std::string_view url) {
+  // Queries and fragments carry codes, states and tokens; userinfo carries passwords.
+  size_t cut = url.find_first_of("?#");
+  std::string_view base = url.substr(0, cut);
+  std::string out;
+  size_t scheme = base.find("://");
+  size_t authority_start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  size_t authority_end = base.find('/', authority_start);
+  std::string_view authority =
+      base.substr(authority_start, authority_end == std::string_view::npos ? std::string_view::npos
+                                                                           : authority_end - authority_start);
+  size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    out.append(base.substr(0, authority_start));
+    out.append("[redacted]@");
+    out.append(base.substr(authority_start + at + 1));
+  } else {
+    out.append(base);
+  }
+  if (cut != std::string_view::npos) out.append(url[cut] == '?' ? "?[redacted]" : "#[redacted]");
+  return out;
+}
+
+Log::Log(std::string program, LogLevel level, LogFormat format)
+    : program_(std::move(program)), level_(level), format_(format) {}
+
+Log Log::with_request_id(std::string request_id) const {
+  Log copy = *this;
+  copy.request_id_ = std::move(request_id);
+  return copy;
+}
+
+std::string Log::format_line(LogLevel level, std::string_view event, const LogFields& fields) const {
+  std::string out;
+  out.reserve(128);
+  if (format_ == LogFormat::json) {
+    auto add = [&](std::string_view k, std::string_view v) {
+      out += ",\"";
+      append_escaped_json(out, k);
+      out += "\":\"";
+      append_escaped_json(out, v);
+      out += '"';
+    };
+    out += "{\"time\":\"" + timestamp() + "\"";
+    add("level", level_name(level));
+    add("program", program_);
+    if (!request_id_.empty()) add("request_id", request_id_);
+    add("event", event);
+    for (const auto& [k, v] : fields)
+      add(k, safe_value(k, v));
+    out += '}';
+  } else {
+    out += timestamp();
+    out += ' ';
+    out += level_name(level);
+    out += ' ';
+    out += program_;
+    if (!request_id_.empty()) out += " req=" + request_id_;
+    out += " event=";
+    append_text_value(out, event);
+    for (const auto& [k, v] : fields) {
+      out += ' ';
+      // Keys come from our code, but keep them to a safe alphabet anyway.
+      for (char c : k)
+        out.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '_');
+      out += '=';
+      append_text_value(out, safe_value(k, v));
+    }
+  }
+  return out;
+}
+
+void Log::write(LogLevel level, std::string_view event, const LogFields& fields) const {
+  if (!enabled(level)) return;
+  std::string line = format_line(level, event, fields);
+  if (sink_) {
+    sink_(sink_ctx_, line);
+    return;
+  }
+  line.push_back('\n');
+  // One write() per line so lines from threads and processes don't interleave.
+  ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
+}
+
+void Log::error(std::string_view event, const LogFields& fields) const {
+  write(LogLevel::error, event, fields);
+}
+void Log::warn(std::string_view event, const LogFields& fields) const {
+  write(LogLevel::warn, event, fields);
+}
+void Log::info(std::string_view event, const LogFields& fields) const {
+  write(LogLevel::info, event, fields);
+}
+void Log::debug(std::string_view event, const LogFields& fields) const {
+  write(LogLevel::debug, event, fields);
+}
+
+std::string new_request_id() {
+  return hex_encode(random_bytes(8));
+}
+
+} // namespace oauthfcgi

@@ -1,0 +1,145 @@
+#include "crypto.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+using namespace oauthfcgi;
+
+namespace {
+std::string unhex(std::string_view h) {
+  std::string out;
+  for (size_t i = 0; i + 1 < h.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
+  return out;
+}
+} // namespace
+
+TEST(Crypto, RandomBytesHaveTheAskedLengthAndDiffer) {
+  EXPECT_EQ(random_bytes(32).size(), 32u);
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; i++)
+    seen.insert(random_bytes(16));
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(Crypto, RandomTokenIsUnpaddedBase64url) {
+  std::string t = random_token(32);
+  EXPECT_EQ(t.size(), 43u); // 256 bits
+  EXPECT_EQ(t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            std::string::npos);
+}
+
+TEST(Crypto, Base64MatchesRfc4648Vectors) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_decode("Zm9vYg==").value(), "foob");
+  EXPECT_EQ(base64_decode("").value(), "");
+}
+
+TEST(Crypto, Base64urlRoundTripsEveryByteWithoutPadding) {
+  std::string all;
+  for (int i = 0; i < 256; i++)
+    all.push_back(static_cast<char>(i));
+  for (size_t n = 0; n < all.size(); n += 7) {
+    std::string enc = base64url_encode(all.substr(0, n));
+    EXPECT_EQ(enc.find_first_of("+/="), std::string::npos);
+    auto dec = base64url_decode(enc);
+    ASSERT_TRUE(dec.ok()) << enc;
+    EXPECT_EQ(dec.value(), all.substr(0, n));
+  }
+  EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
+  EXPECT_EQ(base64url_decode("-_8").value(), "\xfb\xff");
+  EXPECT_EQ(base64url_decode("-_8=").value(), "\xfb\xff");
+}
+
+TEST(Crypto, Base64DecodeRefusesGarbage) {
+  EXPECT_FALSE(base64_decode("Zm9").ok());
+  EXPECT_FALSE(base64_decode("Zm9v!").ok());
+  EXPECT_FALSE(base64_decode("Z===").ok());
+  EXPECT_FALSE(base64url_decode("a").ok());
+  EXPECT_FALSE(base64url_decode("ab+c").ok());
+  EXPECT_FALSE(base64url_decode("a b").ok());
+}
+
+TEST(Crypto, Sha256MatchesKnownDigest) {
+  EXPECT_EQ(hex_encode(sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  // RFC 7636 appendix B: the S256 code challenge of the example verifier.
+  EXPECT_EQ(base64url_encode(sha256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+}
+
+TEST(Crypto, HmacSha256MatchesRfc4231) {
+  EXPECT_EQ(hex_encode(hmac_sha256(std::string(20, '\x0b'), "Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(hmac_sha256("", "x").size(), 32u);
+}
+
+TEST(Crypto, HkdfMatchesRfc5869Case1) {
+  std::string ikm(22, '\x0b');
+  std::string salt = unhex("000102030405060708090a0b0c");
+  std::string info = unhex("f0f1f2f3f4f5f6f7f8f9");
+  EXPECT_EQ(hex_encode(hkdf_sha256(ikm, salt, info, 42)),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+}
+
+TEST(Crypto, AesGcmSealsAndOpens) {
+  std::string key = random_bytes(32);
+  std::string sealed = aes256gcm_seal(key, "access-token-value", "session:1");
+  EXPECT_EQ(sealed.size(), 12u + 18u + 16u);
+  EXPECT_EQ(sealed.find("access-token-value"), std::string::npos);
+  auto opened = aes256gcm_open(key, sealed, "session:1");
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(opened.value(), "access-token-value");
+}
+
+TEST(Crypto, AesGcmUsesAFreshNonceEachTime) {
+  std::string key = random_bytes(32);
+  EXPECT_NE(aes256gcm_seal(key, "same"), aes256gcm_seal(key, "same"));
+}
+
+TEST(Crypto, AesGcmRefusesTamperingWrongKeyAndWrongAad) {
+  std::string key = random_bytes(32);
+  std::string sealed = aes256gcm_seal(key, "secret", "aad");
+  for (size_t i = 0; i < sealed.size(); i++) {
+    std::string t = sealed;
+    t[i] ^= 1;
+    EXPECT_FALSE(aes256gcm_open(key, t, "aad").ok()) << "flipped byte " << i;
+  }
+  EXPECT_FALSE(aes256gcm_open(random_bytes(32), sealed, "aad").ok());
+  EXPECT_FALSE(aes256gcm_open(key, sealed, "other").ok());
+  EXPECT_FALSE(aes256gcm_open(key, sealed.substr(0, 20), "aad").ok());
+  EXPECT_FALSE(aes256gcm_open("short", sealed, "aad").ok());
+}
+
+TEST(Crypto, AesGcmHandlesEmptyPlaintext) {
+  std::string key = random_bytes(32);
+  auto opened = aes256gcm_open(key, aes256gcm_seal(key, ""));
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(opened.value(), "");
+}
+
+TEST(Crypto, ConstantTimeEqualComparesContentAndLength) {
+  EXPECT_TRUE(constant_time_equal("abc", "abc"));
+  EXPECT_TRUE(constant_time_equal("", ""));
+  EXPECT_FALSE(constant_time_equal("abc", "abd"));
+  EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+  EXPECT_FALSE(constant_time_equal(std::string("a\0b", 3), std::string("a\0c", 3)));
+}
+
+TEST(Crypto, DerivedKeysAreIndependentAndStable) {
+  Keys a = derive_keys(std::string(32, 's'));
+  Keys b = derive_keys(std::string(32, 's'));
+  Keys c = derive_keys(std::string(32, 't'));
+  EXPECT_EQ(a.cookie, b.cookie);
+  EXPECT_EQ(a.encryption.size(), 32u);
+  EXPECT_NE(a.cookie, a.store_key);
+  EXPECT_NE(a.cookie, a.encryption);
+  EXPECT_NE(a.store_key, a.encryption);
+  EXPECT_NE(a.cookie, c.cookie);
+}
