@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,10 @@
 namespace oauthfcgi {
 
 using Lookup = Result<std::optional<std::string>>;
+
+// Largest value a Store writes or accepts back (STYLE: every read from outside has a
+// ceiling). Larger values are refused with an internal error.
+inline constexpr std::size_t kMaxStoreValueBytes = 1024 * 1024;
 
 class Store {
 public:
@@ -36,7 +41,8 @@ public:
   virtual Result<bool> remove_if_equals(std::string_view key, std::string_view value) = 0;
   // PEXPIRE: true when the key exists.
   virtual Result<bool> expire(std::string_view key, std::chrono::milliseconds ttl) = 0;
-  // Remaining TTL; nullopt when the key does not exist.
+  // Remaining TTL; nullopt when the key does not exist. milliseconds(-1) for a key
+  // without a TTL, which this project never writes.
   virtual Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view key) = 0;
   virtual Result<void> ping() = 0;
 };

@@ -1,0 +1,460 @@
+// RedisStore over hiredis 0.14 (blocking API), and the [redis] url parser.
+//
+// One redisContext per store, connected on first use. Any I/O error drops the
+// context, so the next command reconnects and re-sends AUTH and SELECT (hiredis
+// 0.14 forgets both, and the command timeout, on reconnect). A command that hits a
+// closed connection which an earlier call opened is retried once on a fresh one,
+// so a Redis restart does not fail the first request of every worker thread.
+
+#include "store.hpp"
+
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <ctime>
+#include <vector>
+
+#include "url.hpp"
+
+namespace oauthfcgi {
+
+namespace {
+
+struct ContextFree {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+struct ReplyFree {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using ContextPtr = std::unique_ptr<redisContext, ContextFree>;
+using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
+
+// hiredis writes with write(2), so a peer that reset the connection raises SIGPIPE,
+// which kills the process unless someone ignores it. Rather than change the
+// process-wide disposition, block SIGPIPE in this thread around the I/O and swallow
+// one raised meanwhile (the signal is thread-directed, so only ours can be pending).
+class SigpipeGuard {
+public:
+  SigpipeGuard() {
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &block, &old_);
+    was_blocked_ = sigismember(&old_, SIGPIPE) == 1;
+  }
+  ~SigpipeGuard() {
+    if (was_blocked_) return;
+    sigset_t pending;
+    sigemptyset(&pending);
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+      sigset_t pipe_only;
+      sigemptyset(&pipe_only);
+      sigaddset(&pipe_only, SIGPIPE);
+      timespec zero{0, 0};
+      sigtimedwait(&pipe_only, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+private:
+  sigset_t old_{};
+  bool was_blocked_ = false;
+};
+
+timeval to_timeval(int ms) {
+  if (ms <= 0) ms = 1; // hiredis treats a zero timeout as "block forever"
+  timeval tv{};
+  tv.tv_sec = ms / 1000;
+  tv.tv_usec = static_cast<suseconds_t>((ms % 1000) * 1000);
+  return tv;
+}
+
+const char* reply_type_name(int type) {
+  switch (type) {
+  case REDIS_REPLY_STRING: return "string";
+  case REDIS_REPLY_ARRAY: return "array";
+  case REDIS_REPLY_INTEGER: return "integer";
+  case REDIS_REPLY_NIL: return "nil";
+  case REDIS_REPLY_STATUS: return "status";
+  case REDIS_REPLY_ERROR: return "error";
+  default: return "unknown";
+  }
+}
+
+// A command's outcome below the Store API: a reply, or why there is none.
+struct Sent {
+  ReplyPtr reply;
+  bool retryable = false; // the connection was found closed; the command may not have run
+  std::string reason;
+};
+
+} // namespace
+
+struct RedisStore::Impl {
+  RedisConfig cfg;
+  std::string where; // "host:port" or the socket path, for reasons
+  ContextPtr ctx;
+
+  explicit Impl(const RedisConfig& c) : cfg(c) {
+    if (cfg.unix_socket)
+      where = cfg.host;
+    else if (cfg.host.find(':') != std::string::npos)
+      where = "[" + cfg.host + "]:" + std::to_string(cfg.port);
+    else
+      where = cfg.host + ":" + std::to_string(cfg.port);
+  }
+
+  Error unavailable(const std::string& what) const {
+    return make_error(ErrorKind::store_unavailable, "redis at " + where + ": " + what);
+  }
+  Error internal(const std::string& what) const {
+    return make_error(ErrorKind::internal, "redis at " + where + ": " + what);
+  }
+  // A reply of a type the command never returns.
+  Error unexpected(std::string_view command, const redisReply& r) const {
+    std::string cmd(command);
+    if (r.type == REDIS_REPLY_ERROR) return unavailable(cmd + ": " + std::string(r.str, r.len));
+    return internal(std::string("unexpected ") + reply_type_name(r.type) + " reply to " + cmd);
+  }
+
+  std::string prefixed(std::string_view key) const {
+    std::string k;
+    k.reserve(cfg.key_prefix.size() + key.size());
+    k.append(cfg.key_prefix).append(key);
+    return k;
+  }
+
+  // Sends one command on the current context. On an I/O error the context is dropped.
+  Sent send(const std::vector<std::string_view>& args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> argvlen;
+    argv.reserve(args.size());
+    argvlen.reserve(args.size());
+    for (auto a : args) {
+      argv.push_back(a.data());
+      argvlen.push_back(a.size());
+    }
+    Sent out;
+    errno = 0;
+    void* raw = redisCommandArgv(ctx.get(), static_cast<int>(argv.size()), argv.data(), argvlen.data());
+    int saved_errno = errno;
+    out.reply.reset(static_cast<redisReply*>(raw));
+    if (out.reply) return out;
+    // hiredis reports a read timeout (SO_RCVTIMEO) as an I/O error with EAGAIN.
+    bool timed_out = ctx->err == REDIS_ERR_IO && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK);
+    if (timed_out)
+      out.reason = "no answer within " + std::to_string(cfg.timeout_ms) + " ms";
+    else
+      out.reason = ctx->errstr[0] ? ctx->errstr : "connection failed";
+    // Only a connection found closed is retried: after a timeout the command may have
+    // run (a retried GETDEL would lose the value) and a retry would double the wait.
+    out.retryable = !timed_out && (ctx->err == REDIS_ERR_EOF || ctx->err == REDIS_ERR_IO);
+    ctx.reset();
+    return out;
+  }
+
+  // Opens the connection, sets the command timeout, authenticates and selects the db.
+  Result<void> connect() {
+    ctx.reset();
+    timeval tv = to_timeval(cfg.timeout_ms);
+    ContextPtr c(cfg.unix_socket ? redisConnectUnixWithTimeout(cfg.host.c_str(), tv)
+                                 : redisConnectWithTimeout(cfg.host.c_str(), cfg.port, tv));
+    if (!c) return unavailable("cannot allocate a connection");
+    if (c->err) return unavailable(c->errstr[0] ? c->errstr : "cannot connect");
+    if (redisSetTimeout(c.get(), tv) != REDIS_OK) return unavailable("cannot set the timeout");
+    ctx = std::move(c);
+
+    if (!cfg.password.empty()) {
+      std::vector<std::string_view> auth{"AUTH"};
+      if (!cfg.username.empty()) auth.push_back(cfg.username);
+      auth.push_back(cfg.password);
+      Sent s = send(auth);
+      if (!s.reply) return unavailable(s.reason);
+      if (s.reply->type != REDIS_REPLY_STATUS) {
+        ctx.reset();
+        std::string msg = s.reply->type == REDIS_REPLY_ERROR ? std::string(s.reply->str, s.reply->len)
+                                                             : reply_type_name(s.reply->type);
+        // Redis does not echo the password, but make sure no reply of ours ever does.
+        for (size_t at; (at = msg.find(cfg.password)) != std::string::npos;)
+          msg.replace(at, cfg.password.size(), "***");
+        return unavailable("authentication failed: " + msg);
+      }
+    }
+    if (cfg.db != 0) {
+      std::string db = std::to_string(cfg.db);
+      Sent s = send({"SELECT", db});
+      if (!s.reply) return unavailable(s.reason);
+      if (s.reply->type != REDIS_REPLY_STATUS) {
+        ctx.reset();
+        return unexpected("SELECT", *s.reply);
+      }
+    }
+    return {};
+  }
+
+  // Runs a command, connecting first if needed; retries once on a fresh connection
+  // when an older one turns out to be closed (Redis restarted since the last call).
+  Result<ReplyPtr> run(const std::vector<std::string_view>& args) {
+    SigpipeGuard guard;
+    bool fresh = false;
+    if (!ctx) {
+      if (auto c = connect(); !c) return c.error();
+      fresh = true;
+    }
+    Sent s = send(args);
+    if (s.reply) return std::move(s.reply);
+    if (fresh || !s.retryable) return unavailable(s.reason);
+    if (auto c = connect(); !c) return c.error();
+    s = send(args);
+    if (s.reply) return std::move(s.reply);
+    return unavailable(s.reason);
+  }
+
+  Result<void> check_ttl(std::chrono::milliseconds ttl) const {
+    // A key without a TTL would live forever; this is a bug in the caller.
+    if (ttl.count() <= 0) return internal("refusing a TTL of " + std::to_string(ttl.count()) + " ms");
+    return {};
+  }
+  Result<void> check_size(size_t size) const {
+    if (size > kMaxStoreValueBytes)
+      return internal("value of " + std::to_string(size) + " bytes is over the " +
+                      std::to_string(kMaxStoreValueBytes) + "-byte limit");
+    return {};
+  }
+
+  // GET and GETDEL: a string, or nil for a missing key.
+  Lookup lookup(const char* command, std::string_view key) {
+    auto r = run({command, prefixed(key)});
+    if (!r) return r.error();
+    const redisReply& reply = **r;
+    if (reply.type == REDIS_REPLY_NIL) return std::optional<std::string>();
+    if (reply.type != REDIS_REPLY_STRING) return unexpected(command, reply);
+    if (auto sz = check_size(reply.len); !sz) return sz.error();
+    return std::optional<std::string>(std::string(reply.str, reply.len));
+  }
+
+  Result<long long> integer(const std::vector<std::string_view>& args) {
+    auto r = run(args);
+    if (!r) return r.error();
+    if ((*r)->type != REDIS_REPLY_INTEGER) return unexpected(args[0], **r);
+    return (*r)->integer;
+  }
+};
+
+RedisStore::RedisStore(const RedisConfig& config) : impl_(std::make_unique<Impl>(config)) {}
+RedisStore::~RedisStore() = default;
+
+Lookup RedisStore::get(std::string_view key) {
+  return impl_->lookup("GET", key);
+}
+
+Result<void> RedisStore::set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
+  if (auto t = impl_->check_ttl(ttl); !t) return t.error();
+  if (auto s = impl_->check_size(value.size()); !s) return s.error();
+  std::string px = std::to_string(ttl.count());
+  auto r = impl_->run({"SET", impl_->prefixed(key), value, "PX", px});
+  if (!r) return r.error();
+  if ((*r)->type != REDIS_REPLY_STATUS) return impl_->unexpected("SET", **r);
+  return {};
+}
+
+Result<bool> RedisStore::set_if_absent(std::string_view key, std::string_view value,
+                                       std::chrono::milliseconds ttl) {
+  if (auto t = impl_->check_ttl(ttl); !t) return t.error();
+  if (auto s = impl_->check_size(value.size()); !s) return s.error();
+  std::string px = std::to_string(ttl.count());
+  auto r = impl_->run({"SET", impl_->prefixed(key), value, "NX", "PX", px});
+  if (!r) return r.error();
+  if ((*r)->type == REDIS_REPLY_STATUS) return true;
+  if ((*r)->type == REDIS_REPLY_NIL) return false;
+  return impl_->unexpected("SET NX", **r);
+}
+
+Lookup RedisStore::take(std::string_view key) {
+  return impl_->lookup("GETDEL", key);
+}
+
+Result<bool> RedisStore::remove(std::string_view key) {
+  auto n = impl_->integer({"DEL", impl_->prefixed(key)});
+  if (!n) return n.error();
+  return *n > 0;
+}
+
+Result<bool> RedisStore::remove_if_equals(std::string_view key, std::string_view value) {
+  // Compare and delete in one step, so a lock is never released after someone else took it.
+  static constexpr std::string_view script =
+      "if redis.call('get',KEYS[1])==ARGV[1] then return redis.call('del',KEYS[1]) else return 0 end";
+  auto n = impl_->integer({"EVAL", script, "1", impl_->prefixed(key), value});
+  if (!n) return n.error();
+  return *n > 0;
+}
+
+Result<bool> RedisStore::expire(std::string_view key, std::chrono::milliseconds ttl) {
+  // PEXPIRE with a non-positive TTL deletes the key: that is remove()'s job.
+  if (auto t = impl_->check_ttl(ttl); !t) return t.error();
+  std::string px = std::to_string(ttl.count());
+  auto n = impl_->integer({"PEXPIRE", impl_->prefixed(key), px});
+  if (!n) return n.error();
+  return *n == 1;
+}
+
+Result<std::optional<std::chrono::milliseconds>> RedisStore::ttl(std::string_view key) {
+  auto n = impl_->integer({"PTTL", impl_->prefixed(key)});
+  if (!n) return n.error();
+  if (*n == -2) return std::optional<std::chrono::milliseconds>();
+  return std::optional<std::chrono::milliseconds>(std::chrono::milliseconds(*n)); // -1: no TTL
+}
+
+Result<void> RedisStore::ping() {
+  auto r = impl_->run({"PING"});
+  if (!r) return r.error();
+  if ((*r)->type != REDIS_REPLY_STATUS) return impl_->unexpected("PING", **r);
+  return {};
+}
+
+// ---- [redis] url ------------------------------------------------------------
+
+namespace {
+
+Error url_error(const std::string& what) {
+  // Never quote the url itself: it may carry the password.
+  return make_error(ErrorKind::config, "redis url: " + what);
+}
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  return true;
+}
+
+// A non-negative decimal number no larger than max; nothing else.
+std::optional<int> parse_number(std::string_view s, int max) {
+  if (s.empty()) return std::nullopt;
+  int v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < 0 || v > max) return std::nullopt;
+  return v;
+}
+
+constexpr int kMaxDb = 1000000;
+constexpr std::string_view kEncodeHint = " (percent-encode '/', '?', '#' and '@' in a password)";
+
+// "[user]:password" of an authority, percent-decoded.
+Result<void> parse_userinfo(std::string_view userinfo, RedisConfig& out) {
+  auto colon = userinfo.find(':');
+  if (colon == std::string_view::npos)
+    return url_error("put a ':' before the password (redis://:PASSWORD@host or redis://USER:PASSWORD@host)");
+  out.username = url_decode(userinfo.substr(0, colon), false);
+  out.password = url_decode(userinfo.substr(colon + 1), false);
+  if (out.password.empty()) return url_error("empty password after ':' (leave out 'user:@' for none)");
+  return {};
+}
+
+} // namespace
+
+Result<void> parse_redis_url(std::string_view url, RedisConfig& out) {
+  out.url = std::string(url);
+  out.username.clear();
+  out.password.clear();
+  out.db = 0;
+
+  if (auto hash = url.find('#'); hash != std::string_view::npos)
+    return url_error("no '#fragment' allowed" + std::string(kEncodeHint));
+
+  if (starts_with_nocase(url, "rediss://"))
+    return url_error("rediss:// (TLS) is not supported by hiredis 0.14; use redis:// or unix://");
+
+  if (starts_with_nocase(url, "unix://")) {
+    std::string_view rest = url.substr(7);
+    std::string_view query;
+    if (auto q = rest.find('?'); q != std::string_view::npos) {
+      query = rest.substr(q + 1);
+      rest = rest.substr(0, q);
+    }
+    auto slash = rest.find('/');
+    if (slash == std::string_view::npos || slash + 1 >= rest.size())
+      return url_error("unix:// needs an absolute socket path, e.g. unix:///run/redis/redis.sock");
+    std::string_view authority = rest.substr(0, slash);
+    if (!authority.empty()) {
+      auto at = authority.rfind('@');
+      if (at == std::string_view::npos || at + 1 != authority.size())
+        return url_error("unix:// takes no host: write unix:///path (three slashes)");
+      if (auto u = parse_userinfo(authority.substr(0, at), out); !u) return u;
+    }
+    out.unix_socket = true;
+    out.host = url_decode(rest.substr(slash), false);
+    out.port = 0;
+    bool db_seen = false;
+    for (auto& [name, value] : parse_query(query)) {
+      if (name != "db") return url_error("unknown parameter '" + name + "' (only ?db=N)");
+      if (db_seen) return url_error("db given twice");
+      db_seen = true;
+      auto db = parse_number(value, kMaxDb);
+      if (!db) return url_error("db must be a number from 0");
+      out.db = *db;
+    }
+    return {};
+  }
+
+  if (!starts_with_nocase(url, "redis://"))
+    return url_error("must start with redis:// or unix://, e.g. redis://127.0.0.1:6379/0");
+  std::string_view rest = url.substr(8);
+  if (rest.find('?') != std::string_view::npos)
+    return url_error("no '?query' allowed after redis://" + std::string(kEncodeHint));
+  std::string_view path;
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    path = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+  }
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+    if (auto u = parse_userinfo(rest.substr(0, at), out); !u) return u;
+    rest = rest.substr(at + 1);
+  }
+
+  std::string_view host, port;
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return url_error("unclosed '[' around an IPv6 address");
+    host = rest.substr(1, close - 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return url_error("expected ':port' after ']'");
+      port = after.substr(1);
+      if (port.empty()) return url_error("empty port after ':'");
+    }
+  } else {
+    auto colon = rest.find(':');
+    host = rest.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port = rest.substr(colon + 1);
+      if (port.empty()) return url_error("empty port after ':'");
+    }
+  }
+  if (host.empty())
+    return url_error("missing host, e.g. redis://127.0.0.1:6379/0" + std::string(kEncodeHint));
+  out.unix_socket = false;
+  out.host = std::string(host);
+  out.port = 6379;
+  if (!port.empty()) {
+    auto p = parse_number(port, 65535);
+    if (!p || *p == 0) return url_error("port must be a number from 1 to 65535");
+    out.port = *p;
+  }
+  if (!path.empty()) {
+    auto db = parse_number(path, kMaxDb);
+    if (!db) return url_error("the path must be a database number, e.g. /0");
+    out.db = *db;
+  }
+  return {};
+}
+
+} // namespace oauthfcgi
