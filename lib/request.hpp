@@ -46,7 +46,13 @@ private:
 // (431); CONTENT_LENGTH over max_body_bytes -> body_too_large (413).
 Result<void> check_limits(const Request::Env& env, const LimitsConfig& limits);
 
-// Cookie header "a=1; b=2" -> value of `name`; nullopt when missing or duplicated.
+// CONTENT_LENGTH parsed strictly (digits only); 0 when absent or empty. A value that is
+// not a number is bad_request; one too large to hold is body_too_large.
+Result<size_t> content_length(const Request::Env& env);
+
+// Cookie header "a=1; b=2" -> value of `name`; nullopt when missing, duplicated or
+// malformed (no '=', or a value RFC 6265 does not allow). One pair of surrounding
+// quotes is removed; nothing is decoded.
 std::optional<std::string> parse_cookie(std::string_view cookie_header, std::string_view name);
 
 } // namespace oauthfcgi

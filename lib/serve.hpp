@@ -57,7 +57,10 @@ Services default_services();
 // Exceptions from the handler become a 500; nothing escapes.
 Response handle_request(const Program& program, const Request& request, Context& context);
 
-// main() of every program: returns the process exit status.
+// main() of every program: returns the process exit status (2 bad flag, 1 bad
+// config or socket, 0 otherwise). In the FastCGI modes a SIGTERM/SIGINT ends the
+// process from inside, once requests in flight are answered: workers idle on a
+// kept-alive connection cannot be woken, so they are not joined.
 int run_program(const Program& program, int argc, char** argv, const Services& services = default_services());
 
 extern const char* const kVersion;

@@ -1,0 +1,181 @@
+#include "response.hpp"
+
+#include <cctype>
+#include <cstdio>
+#include <strings.h>
+
+namespace oauthfcgi {
+
+namespace {
+
+// What a header line must never carry: a CR or LF would start a new header (response
+// splitting), a NUL truncates it in C code downstream.
+std::string without_line_breaks(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s)
+    if (c != '\r' && c != '\n' && c != '\0') out += c;
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// RFC 6265 cookie-octet, so a value cannot add attributes ("x; Domain=evil").
+bool is_cookie_octet(unsigned char c) {
+  return c == 0x21 || (c >= 0x23 && c <= 0x2B) || (c >= 0x2D && c <= 0x3A) || (c >= 0x3C && c <= 0x5B) ||
+         (c >= 0x5D && c <= 0x7E);
+}
+
+// RFC 7230 token characters, for cookie names.
+bool is_token_char(unsigned char c) {
+  if (c <= 0x20 || c >= 0x7F) return false;
+  for (char s : std::string_view("()<>@,;:\\\"/[]?={}"))
+    if (c == static_cast<unsigned char>(s)) return false;
+  return true;
+}
+
+template <class Pred> std::string keep_only(std::string_view s, Pred keep) {
+  std::string out;
+  for (char c : s)
+    if (keep(static_cast<unsigned char>(c))) out += c;
+  return out;
+}
+
+} // namespace
+
+Response& Response::add_header(std::string_view name, std::string_view value) {
+  headers.emplace_back(without_line_breaks(name), without_line_breaks(value));
+  return *this;
+}
+
+Response& Response::set_cookie(const Cookie& c) {
+  std::string v = keep_only(c.name, is_token_char) + "=" + keep_only(c.value, is_cookie_octet);
+  std::string path = keep_only(c.path, [](unsigned char ch) { return ch >= 0x20 && ch < 0x7F && ch != ';'; });
+  if (!path.empty()) v += "; Path=" + path;
+  if (c.max_age) {
+    v += "; Max-Age=" + std::to_string(*c.max_age < 0 ? 0 : *c.max_age);
+    // Browsers that predate Max-Age only drop a cookie whose Expires is past.
+    if (*c.max_age <= 0) v += "; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
+  }
+  if (c.http_only) v += "; HttpOnly";
+  if (c.secure) v += "; Secure";
+  std::string same_site = keep_only(c.same_site, [](unsigned char ch) { return std::isalpha(ch) != 0; });
+  if (!same_site.empty()) v += "; SameSite=" + same_site;
+  return add_header("Set-Cookie", v);
+}
+
+const std::string* Response::header(std::string_view name) const {
+  for (const auto& [n, v] : headers)
+    if (iequals(n, name)) return &v;
+  return nullptr;
+}
+
+std::string Response::serialize() const {
+  std::string out = "Status: " + std::to_string(status) + " " + status_text(status) + "\r\n";
+  for (const auto& [n, v] : headers)
+    out += n + ": " + v + "\r\n";
+  static const Header security[] = {
+      {"Cache-Control", "no-store"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+  };
+  for (const auto& [n, v] : security)
+    if (!header(n)) out += n + ": " + v + "\r\n";
+  if (!body.empty() && !header("Content-Type")) out += "Content-Type: text/plain; charset=utf-8\r\n";
+  out += "\r\n";
+  out += body;
+  return out;
+}
+
+Response Response::redirect(int status, std::string_view location) {
+  Response r = empty(status);
+  r.add_header("Location", location);
+  return r;
+}
+
+Response Response::json(int status, std::string body) {
+  Response r = empty(status);
+  r.add_header("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::html_page(int status, std::string_view title, std::string_view message,
+                             std::string_view link_href, std::string_view link_text) {
+  Response r = empty(status);
+  r.add_header("Content-Type", "text/html; charset=utf-8");
+  // The page needs nothing but its inline style: no script, image, frame or form.
+  r.add_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  std::string t = html_escape(title);
+  r.body = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
+           t +
+           "</title>\n<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;"
+           "padding:0 1em;color:#222}a{color:#0550ae}</style>\n</head>\n<body>\n<h1>" +
+           t + "</h1>\n<p>" + html_escape(message) + "</p>\n";
+  if (!link_href.empty())
+    r.body += "<p><a href=\"" + html_escape(link_href) + "\">" +
+              html_escape(link_text.empty() ? std::string_view("Continue") : link_text) + "</a></p>\n";
+  r.body += "</body>\n</html>\n";
+  return r;
+}
+
+Response Response::empty(int status) {
+  Response r;
+  r.status = status;
+  return r;
+}
+
+Response error_response(const Error& error, ErrorStyle style, std::string_view retry_href) {
+  int status = http_status(error.kind);
+  switch (style) {
+  case ErrorStyle::html:
+    return Response::html_page(status, status_text(status), error.reason, retry_href, "Start again");
+  case ErrorStyle::json:
+    // A 401 says only that: the reason would tell a prober why its cookie failed.
+    if (status == 401) return Response::json(status, "{\"error\":\"unauthenticated\"}");
+    return Response::json(status, std::string("{\"error\":\"") + error_kind_name(error.kind) +
+                                      "\",\"message\":\"" + json_escape(error.reason) + "\"}");
+  case ErrorStyle::status_only: break;
+  }
+  return Response::empty(status);
+}
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+    case '&': out += "&amp;"; break;
+    case '<': out += "&lt;"; break;
+    case '>': out += "&gt;"; break;
+    case '"': out += "&quot;"; break;
+    case '\'': out += "&#39;"; break;
+    default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string json_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7F) {
+      char buf[8];
+      (void)std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+} // namespace oauthfcgi

@@ -1,0 +1,42 @@
+// oauth-test-echo: a program on the shared serve loop that answers what it was asked,
+// so the serve-loop tests can drive the four run modes without Redis or a provider.
+//   ?sleep_ms=N  answer after N ms (graceful shutdown, parallel workers)
+//   ?throw=1     the handler throws (must become a 500)
+// The body: one "key=value" line each for method, route, query, cookie (the "echo"
+// cookie), body and pid.
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "serve.hpp"
+
+using namespace oauthfcgi;
+
+namespace {
+
+Response echo(const Request& request, Context& ctx) {
+  // Tests wait for this line to know a request is in the handler.
+  ctx.log.info("echo_started");
+  if (auto sleep = request.query_param("sleep_ms"); sleep.state == ParamState::single) {
+    long ms = std::strtol(sleep.value.c_str(), nullptr, 10);
+    if (ms > 0 && ms <= 60000) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+  if (request.query_param("throw").state != ParamState::missing) throw std::runtime_error("asked to throw");
+  Response r;
+  auto cookie = request.cookie("echo");
+  r.body = "method=" + request.method() + "\nroute=" + request.route() + "\nquery=" + request.query_string() +
+           "\ncookie=" + (cookie ? *cookie : "(none)") + "\nbody=" + request.body() +
+           "\npid=" + std::to_string(getpid()) + "\n";
+  return r;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  Program program{"oauth-test-echo", "echoes each request back (for the serve-loop tests)", echo,
+                  ErrorStyle::html};
+  return run_program(program, argc, argv);
+}
