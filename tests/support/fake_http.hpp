@@ -15,13 +15,14 @@ public:
   // Answers requests whose URL starts with `prefix` (first match wins).
   void on(std::string prefix, Reply reply) { routes_.push_back({std::move(prefix), std::move(reply)}); }
   void on_json(std::string prefix, long status, std::string body) {
-    on(std::move(prefix), [status, body](const oauthfcgi::HttpRequest&) -> oauthfcgi::Result<oauthfcgi::HttpResponse> {
-      oauthfcgi::HttpResponse r;
-      r.status = status;
-      r.headers = {{"content-type", "application/json"}};
-      r.body = body;
-      return r;
-    });
+    on(std::move(prefix),
+       [status, body](const oauthfcgi::HttpRequest&) -> oauthfcgi::Result<oauthfcgi::HttpResponse> {
+         oauthfcgi::HttpResponse r;
+         r.status = status;
+         r.headers = {{"content-type", "application/json"}};
+         r.body = body;
+         return r;
+       });
   }
   oauthfcgi::Result<oauthfcgi::HttpResponse> send(const oauthfcgi::HttpRequest& request) override {
     requests.push_back(request);

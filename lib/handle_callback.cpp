@@ -1,0 +1,103 @@
+// GET <prefix>/callback/<provider>?code=…&state=…
+#include "flow.hpp"
+#include "handlers.hpp"
+
+namespace oauthfcgi {
+namespace {
+
+Result<std::string> single(const Request& request, const char* name) {
+  ParamLookup p = request.query_param(name);
+  if (p.state == ParamState::missing || p.value.empty())
+    return make_error(ErrorKind::bad_request, std::string("the sign-in answer has no ") + name);
+  if (p.state == ParamState::duplicated)
+    return make_error(ErrorKind::bad_request, std::string("the sign-in answer has more than one ") + name);
+  return p.value;
+}
+
+// The provider sent the browser back with an error instead of a code.
+Response provider_refused(const Request& request, Context& ctx, const std::string& provider,
+                          const std::string& error) {
+  // Consume the state so it can't be replayed; its outcome doesn't change the answer.
+  if (auto state = single(request, "state"); state.ok())
+    (void)AuthStore(ctx.store, ctx.keys).take_state(*state);
+  if (error == "access_denied") {
+    ctx.log.info("login_declined", {{"provider", provider}});
+    Response r = Response::html_page(403, "Sign-in cancelled",
+                                     "You chose not to sign in. Nothing was shared with this site.",
+                                     ctx.config.server.route_prefix + "/connect", "Sign in again");
+    return r;
+  }
+  std::string shown;
+  for (char c : error.substr(0, 64))
+    shown.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '?');
+  return fail(ctx, make_error(ErrorKind::provider_error, provider + " refused the sign-in: " + shown),
+              ErrorStyle::html, "callback");
+}
+
+} // namespace
+
+Response handle_callback(const Request& request, Context& ctx) {
+  const Config& config = ctx.config;
+  if (request.method() != "GET")
+    return fail(ctx, make_error(ErrorKind::method_not_allowed, "the sign-in answer comes by GET"),
+                ErrorStyle::html, "callback")
+        .add_header("Allow", "GET");
+  auto tail = route_tail(request, config, "/callback");
+  auto name = tail ? provider_from_tail(*tail) : std::nullopt;
+  const ProviderConfig* pc = name && !name->empty() ? config.find_provider(*name) : nullptr;
+  if (!pc)
+    return fail(ctx, make_error(ErrorKind::not_found, "no such provider"), ErrorStyle::html, "callback");
+  auto provider = resolve_provider(*pc);
+  if (!provider.ok()) return fail(ctx, provider.error(), ErrorStyle::html, "callback");
+
+  if (ParamLookup error = request.query_param("error"); error.state != ParamState::missing)
+    return provider_refused(request, ctx, provider->name, error.value);
+
+  auto state = single(request, "state");
+  if (!state.ok()) return fail(ctx, state.error(), ErrorStyle::html, "callback");
+  auto code = single(request, "code");
+  if (!code.ok()) return fail(ctx, code.error(), ErrorStyle::html, "callback");
+  auto binding = request.cookie(binding_cookie_name(config));
+  if (!binding || !is_token_shaped(*binding))
+    return fail(
+        ctx, make_error(ErrorKind::bad_request, "this browser did not start the sign-in (no binding cookie)"),
+        ErrorStyle::html, "callback");
+
+  // Taken atomically: of two callbacks with one state, exactly one gets the record.
+  AuthStore auth(ctx.store, ctx.keys);
+  auto taken = auth.take_state(*state);
+  if (!taken.ok()) return fail(ctx, taken.error(), ErrorStyle::html, "callback");
+  if (!taken->has_value())
+    return fail(ctx,
+                make_error(ErrorKind::bad_request, "the sign-in link is unknown, expired or already used"),
+                ErrorStyle::html, "callback");
+  const LoginState& login = **taken;
+  if (login.provider != provider->name)
+    return fail(ctx, make_error(ErrorKind::bad_request, "the sign-in was started for another provider"),
+                ErrorStyle::html, "callback");
+  if (!constant_time_equal(login.binding, binding_mac(ctx.keys, *binding)))
+    return fail(ctx, make_error(ErrorKind::bad_request, "the sign-in was started in another browser"),
+                ErrorStyle::html, "callback");
+
+  long now = unix_now();
+  auto tokens =
+      exchange_code(ctx.http, *provider, redirect_uri(config, provider->name), *code, login.verifier, now);
+  if (!tokens.ok()) return fail(ctx, tokens.error(), ErrorStyle::html, "callback");
+  auto profile = fetch_profile(ctx.http, *provider, *tokens);
+  if (!profile.ok()) return fail(ctx, profile.error(), ErrorStyle::html, "callback");
+
+  // A new session id at every login: a value planted before login is never promoted.
+  std::string cookie_value = random_token(32);
+  Session session{std::move(profile.value()), std::move(tokens.value()), now, now + config.session.ttl};
+  if (auto stored = auth.put_session(cookie_value, session, std::chrono::seconds(config.session.ttl));
+      !stored.ok())
+    return fail(ctx, stored.error(), ErrorStyle::html, "callback");
+
+  ctx.log.info("login", {{"provider", provider->name}, {"user", session.profile.user()}});
+  Response r = Response::redirect(302, config.server.public_url + login.return_to);
+  r.add_header("Referrer-Policy", "no-referrer");
+  r.set_cookie(make_cookie(config, session_cookie_name(config), cookie_value, config.session.ttl));
+  return r;
+}
+
+} // namespace oauthfcgi

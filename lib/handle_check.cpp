@@ -1,0 +1,37 @@
+// GET <prefix>/check: nginx auth_request and Apache FastCGI authorizer. Reads only
+// the session cookie (and REQUEST_URI for the way back); one Redis round trip.
+#include "handlers.hpp"
+#include "sessions.hpp"
+
+namespace oauthfcgi {
+
+Response handle_check(const Request& request, Context& ctx) {
+  const Config& config = ctx.config;
+  auto unauthenticated = [&]() {
+    Response r = Response::empty(401);
+    std::string back = "/";
+    if (const std::string* uri = request.param("REQUEST_URI"); uri && !uri->empty()) back = *uri;
+    r.add_header("X-Auth-Redirect",
+                 config.server.route_prefix + "/connect?" + build_query({{"return_to", back}}));
+    return r;
+  };
+  auto cookie = session_cookie(request, config);
+  if (!cookie) return unauthenticated();
+  auto session = AuthStore(ctx.store, ctx.keys).get_session(*cookie);
+  if (!session.ok()) return fail(ctx, session.error(), ErrorStyle::status_only, "check");
+  if (!session->has_value()) return unauthenticated();
+  const Profile& p = (*session)->profile;
+  Response r = Response::empty(200);
+  r.add_header("X-Auth-User", p.user());
+  r.add_header("X-Auth-Email", p.email.value_or(""));
+  r.add_header("X-Auth-Login", p.login.value_or(""));
+  r.add_header("X-Auth-Provider", p.provider);
+  // The same identity for Apache's mod_authnz_fcgi, which exports Variable-* to the request.
+  r.add_header("Variable-REMOTE_USER", p.user());
+  r.add_header("Variable-AUTH_EMAIL", p.email.value_or(""));
+  r.add_header("Variable-AUTH_LOGIN", p.login.value_or(""));
+  r.add_header("Variable-AUTH_PROVIDER", p.provider);
+  return r;
+}
+
+} // namespace oauthfcgi

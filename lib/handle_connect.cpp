@@ -1,0 +1,88 @@
+// GET <prefix>/connect[/<provider>][?return_to=/path]
+#include "flow.hpp"
+#include "handlers.hpp"
+#include "return_to.hpp"
+
+namespace oauthfcgi {
+namespace {
+
+std::string return_to_or_default(const Request& request, const Config& config) {
+  ParamLookup given = request.query_param("return_to");
+  if (given.state == ParamState::single) {
+    if (auto safe = safe_return_to(given.value)) return *safe;
+  }
+  return config.server.after_login; // anything else is dropped silently
+}
+
+Response chooser(const Request& request, Context& ctx, const std::string& return_to) {
+  const Config& config = ctx.config;
+  std::string base = config.server.route_prefix + "/connect/";
+  Params keep;
+  if (return_to != config.server.after_login) keep.emplace_back("return_to", return_to);
+  std::string query = keep.empty() ? "" : "?" + build_query(keep);
+  if (config.providers.size() == 1) return Response::redirect(302, base + config.providers[0].name + query);
+  (void)request;
+  std::string buttons;
+  for (const auto& p : config.providers) {
+    std::string label = resolve_provider(p).ok() ? resolve_provider(p)->display_name : p.name;
+    buttons += "<p><a class=\"b\" href=\"" + html_escape(base + p.name + query) + "\">Sign in with " +
+               html_escape(label) + "</a></p>\n";
+  }
+  Response r = Response::html_page(200, "Sign in", "Choose how to sign in:");
+  // The page builder escapes its message; the buttons are built (and escaped) here.
+  std::string marker = "</main>";
+  size_t at = r.body.rfind(marker);
+  if (at != std::string::npos)
+    r.body.insert(at, buttons);
+  else
+    r.body += buttons;
+  return r;
+}
+
+} // namespace
+
+Response handle_connect(const Request& request, Context& ctx) {
+  const Config& config = ctx.config;
+  if (request.method() != "GET" && request.method() != "HEAD")
+    return fail(ctx, make_error(ErrorKind::method_not_allowed, "use GET to sign in"), ErrorStyle::html,
+                "connect")
+        .add_header("Allow", "GET, HEAD");
+  auto tail = route_tail(request, config, "/connect");
+  auto name = tail ? provider_from_tail(*tail) : std::nullopt;
+  if (!name)
+    return fail(ctx, make_error(ErrorKind::not_found, "no such sign-in page"), ErrorStyle::html, "connect");
+  std::string return_to = return_to_or_default(request, config);
+  if (name->empty()) return chooser(request, ctx, return_to);
+
+  const ProviderConfig* pc = config.find_provider(*name);
+  if (!pc)
+    return fail(ctx, make_error(ErrorKind::not_found, "no provider named \"" + *name + "\""),
+                ErrorStyle::html, "connect");
+  auto provider = resolve_provider(*pc);
+  if (!provider.ok()) return fail(ctx, provider.error(), ErrorStyle::html, "connect");
+
+  // One binding value per browser, reused while it lives, so logins in several tabs all complete.
+  std::string binding;
+  if (auto existing = request.cookie(binding_cookie_name(config)); existing && is_token_shaped(*existing))
+    binding = *existing;
+  else
+    binding = random_token(32);
+
+  std::string state = random_token(32);
+  Pkce pkce = new_pkce();
+  LoginState login{provider->name, binding_mac(ctx.keys, binding), pkce.verifier, return_to, unix_now()};
+  AuthStore auth(ctx.store, ctx.keys);
+  if (auto stored = auth.put_state(state, login); !stored.ok())
+    return fail(ctx, stored.error(), ErrorStyle::html, "connect");
+
+  auto url = authorize_url(*provider, redirect_uri(config, provider->name), state, pkce.challenge);
+  if (!url.ok()) return fail(ctx, url.error(), ErrorStyle::html, "connect");
+  ctx.log.info("login_started", {{"provider", provider->name}});
+  Response r = Response::redirect(302, *url);
+  r.add_header("Referrer-Policy", "no-referrer");
+  r.set_cookie(
+      make_cookie(config, binding_cookie_name(config), binding, static_cast<long>(kStateTtl.count())));
+  return r;
+}
+
+} // namespace oauthfcgi

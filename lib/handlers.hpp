@@ -1,0 +1,44 @@
+// The five endpoints of DESIGN.md, one file each (handle_*.cpp). Each takes the
+// request and the worker's context and returns the answer; they never touch a
+// socket, so tests drive them with a MemoryStore and a fake HttpClient.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "request.hpp"
+#include "response.hpp"
+#include "serve.hpp"
+
+namespace oauthfcgi {
+
+Response handle_connect(const Request& request, Context& context);
+Response handle_callback(const Request& request, Context& context);
+Response handle_profile(const Request& request, Context& context);
+Response handle_logout(const Request& request, Context& context);
+Response handle_check(const Request& request, Context& context);
+
+// ---- shared by the handlers (web.cpp) ----
+
+// "<cookie_name>" (with __Host- when https) and "<cookie_name>_bind".
+std::string session_cookie_name(const Config& config);
+std::string binding_cookie_name(const Config& config);
+// A cookie with the attributes of DESIGN.md (HttpOnly, SameSite=Lax, Path=/, Secure when https).
+Cookie make_cookie(const Config& config, std::string name, std::string value, std::optional<long> max_age);
+// Our random values are 43 base64url chars; anything else in a cookie is treated as absent.
+bool is_token_shaped(std::string_view value);
+// The part of the route after route_prefix + endpoint ("/connect"): "" or "/name".
+// nullopt when the route is not under that endpoint.
+std::optional<std::string> route_tail(const Request& request, const Config& config,
+                                      std::string_view endpoint);
+// Provider name from a tail "/name"; empty when the tail is empty; nullopt when malformed.
+std::optional<std::string> provider_from_tail(const std::string& tail);
+// The session cookie's value when it is present and well-formed.
+std::optional<std::string> session_cookie(const Request& request, const Config& config);
+// An HTML error page whose link starts a new login.
+Response error_page(const Context& context, const Error& error);
+// Logs an error with its reason (never a secret) and answers it per style.
+Response fail(const Context& context, const Error& error, ErrorStyle style, std::string_view event);
+
+} // namespace oauthfcgi

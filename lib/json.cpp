@@ -1,0 +1,85 @@
+#include "json.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace oauthfcgi {
+
+Result<Json> json_parse(std::string_view text) {
+  const char* end = nullptr;
+  Json root(cJSON_ParseWithLengthOpts(text.data(), text.size(), &end, false));
+  if (!root) return make_error(ErrorKind::provider_error, "invalid JSON");
+  // cJSON stops after the first value: anything but whitespace after it is garbage.
+  for (const char* p = end; p && p < text.data() + text.size(); ++p)
+    if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t')
+      return make_error(ErrorKind::provider_error, "invalid JSON");
+  return root;
+}
+
+Result<Json> json_parse_object(std::string_view text) {
+  auto root = json_parse(text);
+  if (!root.ok()) return root;
+  if (!cJSON_IsObject(root->get())) return make_error(ErrorKind::provider_error, "JSON is not an object");
+  return root;
+}
+
+std::optional<std::string> json_string(const cJSON* object, const char* key) {
+  const cJSON* item = cJSON_GetObjectItemCaseSensitive(object, key);
+  if (!cJSON_IsString(item) || item->valuestring == nullptr) return std::nullopt;
+  return std::string(item->valuestring);
+}
+
+std::optional<std::string> json_id(const cJSON* object, const char* key) {
+  const cJSON* item = cJSON_GetObjectItemCaseSensitive(object, key);
+  if (cJSON_IsString(item) && item->valuestring) return std::string(item->valuestring);
+  if (cJSON_IsNumber(item)) {
+    double v = item->valuedouble;
+    if (!std::isfinite(v) || v != std::floor(v) || std::fabs(v) > 9007199254740992.0) return std::nullopt;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return std::string(buf);
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> json_bool(const cJSON* object, const char* key) {
+  const cJSON* item = cJSON_GetObjectItemCaseSensitive(object, key);
+  if (!cJSON_IsBool(item)) return std::nullopt;
+  return cJSON_IsTrue(item) != 0;
+}
+
+std::optional<double> json_number(const cJSON* object, const char* key) {
+  const cJSON* item = cJSON_GetObjectItemCaseSensitive(object, key);
+  if (!cJSON_IsNumber(item)) return std::nullopt;
+  return item->valuedouble;
+}
+
+Json json_object() {
+  return Json(cJSON_CreateObject());
+}
+
+void json_set_string(cJSON* object, const char* key, std::string_view value) {
+  cJSON_AddItemToObject(object, key, cJSON_CreateString(std::string(value).c_str()));
+}
+
+void json_set_optional(cJSON* object, const char* key, const std::optional<std::string>& value) {
+  if (value)
+    json_set_string(object, key, *value);
+  else
+    cJSON_AddItemToObject(object, key, cJSON_CreateNull());
+}
+
+void json_set_number(cJSON* object, const char* key, double value) {
+  cJSON_AddItemToObject(object, key, cJSON_CreateNumber(value));
+}
+
+std::string json_print(const cJSON* node) {
+  char* text = cJSON_PrintUnformatted(node);
+  if (!text) return "null";
+  std::string out(text);
+  cJSON_free(text);
+  return out;
+}
+
+} // namespace oauthfcgi

@@ -1,0 +1,41 @@
+// RAII over cJSON, and the few typed reads the project needs. Provider answers are
+// untrusted: every accessor checks the node's type.
+#pragma once
+
+#include <cjson/cJSON.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "error.hpp"
+
+namespace oauthfcgi {
+
+struct JsonDeleter {
+  void operator()(cJSON* p) const { cJSON_Delete(p); }
+};
+using Json = std::unique_ptr<cJSON, JsonDeleter>;
+
+// Parses a whole document; trailing garbage is an error. The reason never quotes the input.
+Result<Json> json_parse(std::string_view text);
+// Parses and requires an object at the top.
+Result<Json> json_parse_object(std::string_view text);
+
+// A string member, or nullopt when absent, null or not a string.
+std::optional<std::string> json_string(const cJSON* object, const char* key);
+// A string, or an integral number rendered without a fraction (GitHub ids are numbers).
+std::optional<std::string> json_id(const cJSON* object, const char* key);
+std::optional<bool> json_bool(const cJSON* object, const char* key);
+std::optional<double> json_number(const cJSON* object, const char* key);
+
+Json json_object();
+void json_set_string(cJSON* object, const char* key, std::string_view value);
+// Sets value, or JSON null when nullopt.
+void json_set_optional(cJSON* object, const char* key, const std::optional<std::string>& value);
+void json_set_number(cJSON* object, const char* key, double value);
+// Compact text of a node.
+std::string json_print(const cJSON* node);
+
+} // namespace oauthfcgi

@@ -1,0 +1,35 @@
+// The signed-in user, normalised across providers, and the tokens that came with it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "error.hpp"
+#include "json.hpp"
+#include "provider.hpp"
+
+namespace oauthfcgi {
+
+struct Profile {
+  std::string provider;
+  std::string id;
+  std::optional<std::string> login, name, email, avatar_url;
+  // X-Auth-User: the login, or the email where the provider has no login, or the id.
+  std::string user() const;
+};
+
+// {"provider","id","login","name","email","avatar_url"}: strings or null.
+std::string profile_json(const Profile& profile);
+Result<Profile> profile_from_json(std::string_view text);
+void profile_to(cJSON* object, const Profile& profile);
+Result<Profile> profile_from(const cJSON* object);
+
+// The provider's user document -> Profile. GitHub: /user; oauth2: userinfo with
+// OIDC or common claim names. Fails when the document has no id.
+Result<Profile> normalize_profile(const Provider& provider, const cJSON* user);
+
+// GitHub /user/emails: the primary verified address, if any.
+std::optional<std::string> primary_verified_email(const cJSON* emails);
+
+} // namespace oauthfcgi

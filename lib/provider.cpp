@@ -1,0 +1,52 @@
+#include "provider.hpp"
+
+namespace oauthfcgi {
+namespace {
+
+void default_if_empty(std::string& field, const char* value) {
+  if (field.empty()) field = value;
+}
+
+} // namespace
+
+Result<Provider> resolve_provider(const ProviderConfig& c) {
+  Provider p;
+  p.name = c.name;
+  p.type = c.type;
+  p.config = &c;
+  p.authorize_url = c.authorize_url;
+  p.token_url = c.token_url;
+  p.userinfo_url = c.userinfo_url;
+  p.emails_url = c.emails_url;
+  p.revoke_url = c.revoke_url;
+  p.scope = c.scope;
+  p.pkce = c.pkce;
+  p.display_name = c.name;
+  switch (c.type) {
+  case ProviderType::github:
+    // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+    default_if_empty(p.authorize_url, "https://github.com/login/oauth/authorize");
+    default_if_empty(p.token_url, "https://github.com/login/oauth/access_token");
+    default_if_empty(p.userinfo_url, "https://api.github.com/user");
+    default_if_empty(p.emails_url, "https://api.github.com/user/emails");
+    if (!c.scope_set) p.scope = {"read:user", "user:email"};
+    p.api_headers = {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}};
+    p.display_name = "GitHub";
+    break;
+  case ProviderType::oauth2:
+    // The config parser already insists on the three endpoints.
+    p.api_headers = {{"Accept", "application/json"}};
+    break;
+  default:
+    return make_error(ErrorKind::config, std::string("provider \"") + c.name + "\": type " +
+                                             provider_type_name(c.type) +
+                                             " is not supported by this version");
+  }
+  return p;
+}
+
+std::string redirect_uri(const Config& config, const std::string& provider_name) {
+  return config.server.public_url + config.server.route_prefix + "/callback/" + provider_name;
+}
+
+} // namespace oauthfcgi

@@ -1,0 +1,16 @@
+// The one return_to validator. Only a local path may come back: one leading '/',
+// not "//" or "/\", no scheme, no control characters or backslashes — checked on
+// the value and again after each round of percent-decoding.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace oauthfcgi {
+
+// The path, made safe to put in a Location header (bytes outside the URL alphabet
+// percent-encoded), or nullopt when it is not a plain local path.
+std::optional<std::string> safe_return_to(std::string_view candidate);
+
+} // namespace oauthfcgi

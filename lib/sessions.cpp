@@ -1,0 +1,139 @@
+#include "sessions.hpp"
+
+#include "json.hpp"
+
+namespace oauthfcgi {
+namespace {
+
+std::string mac_name(const Keys& keys, std::string_view kind, std::string_view value) {
+  std::string input(kind);
+  input.push_back('\0');
+  input.append(value);
+  return std::string(kind) + ":" + base64url_encode(hmac_sha256(keys.store_key, input));
+}
+
+long number_or_zero(const cJSON* o, const char* key) {
+  auto v = json_number(o, key);
+  return v ? static_cast<long>(*v) : 0;
+}
+
+std::string string_or_empty(const cJSON* o, const char* key) {
+  return json_string(o, key).value_or("");
+}
+
+Lookup get_sealed(Store& store, const Keys& keys, const std::string& key, bool take) {
+  Lookup found = take ? store.take(key) : store.get(key);
+  if (!found.ok() || !found->has_value()) return found;
+  auto plain = aes256gcm_open(keys.encryption, **found, key);
+  if (!plain.ok()) return std::optional<std::string>(); // unreadable = absent
+  return std::optional<std::string>(std::move(plain.value()));
+}
+
+} // namespace
+
+std::string binding_mac(const Keys& keys, std::string_view binding_cookie) {
+  return base64url_encode(hmac_sha256(keys.cookie, binding_cookie));
+}
+
+std::string AuthStore::state_key(std::string_view state) const {
+  return mac_name(keys_, "state", state);
+}
+std::string AuthStore::session_key(std::string_view cookie_value) const {
+  return mac_name(keys_, "session", cookie_value);
+}
+
+std::string encode_state(const LoginState& s) {
+  Json o = json_object();
+  json_set_string(o.get(), "provider", s.provider);
+  json_set_string(o.get(), "binding", s.binding);
+  json_set_string(o.get(), "verifier", s.verifier);
+  json_set_string(o.get(), "return_to", s.return_to);
+  json_set_number(o.get(), "created", static_cast<double>(s.created));
+  return json_print(o.get());
+}
+
+std::optional<LoginState> decode_state(std::string_view text) {
+  auto o = json_parse_object(text);
+  if (!o.ok()) return std::nullopt;
+  LoginState s;
+  auto provider = json_string(o->get(), "provider");
+  auto binding = json_string(o->get(), "binding");
+  if (!provider || !binding) return std::nullopt;
+  s.provider = *provider;
+  s.binding = *binding;
+  s.verifier = string_or_empty(o->get(), "verifier");
+  s.return_to = string_or_empty(o->get(), "return_to");
+  s.created = number_or_zero(o->get(), "created");
+  return s;
+}
+
+std::string encode_session(const Session& s) {
+  Json o = json_object();
+  json_set_number(o.get(), "v", 1);
+  Json profile = json_object();
+  profile_to(profile.get(), s.profile);
+  cJSON_AddItemToObject(o.get(), "profile", profile.release());
+  Json tokens = json_object();
+  json_set_string(tokens.get(), "access_token", s.tokens.access_token);
+  json_set_string(tokens.get(), "token_type", s.tokens.token_type);
+  json_set_string(tokens.get(), "refresh_token", s.tokens.refresh_token);
+  json_set_string(tokens.get(), "scope", s.tokens.scope);
+  json_set_string(tokens.get(), "id_token", s.tokens.id_token);
+  json_set_number(tokens.get(), "expires_at", static_cast<double>(s.tokens.expires_at));
+  json_set_number(tokens.get(), "refresh_expires_at", static_cast<double>(s.tokens.refresh_expires_at));
+  cJSON_AddItemToObject(o.get(), "tokens", tokens.release());
+  json_set_number(o.get(), "created", static_cast<double>(s.created));
+  json_set_number(o.get(), "expires_at", static_cast<double>(s.expires_at));
+  return json_print(o.get());
+}
+
+std::optional<Session> decode_session(std::string_view text) {
+  auto o = json_parse_object(text);
+  if (!o.ok()) return std::nullopt;
+  Session s;
+  auto profile = profile_from(cJSON_GetObjectItemCaseSensitive(o->get(), "profile"));
+  if (!profile.ok()) return std::nullopt;
+  s.profile = std::move(profile.value());
+  const cJSON* t = cJSON_GetObjectItemCaseSensitive(o->get(), "tokens");
+  s.tokens.access_token = string_or_empty(t, "access_token");
+  s.tokens.token_type = string_or_empty(t, "token_type");
+  s.tokens.refresh_token = string_or_empty(t, "refresh_token");
+  s.tokens.scope = string_or_empty(t, "scope");
+  s.tokens.id_token = string_or_empty(t, "id_token");
+  s.tokens.expires_at = number_or_zero(t, "expires_at");
+  s.tokens.refresh_expires_at = number_or_zero(t, "refresh_expires_at");
+  s.created = number_or_zero(o->get(), "created");
+  s.expires_at = number_or_zero(o->get(), "expires_at");
+  return s;
+}
+
+Result<void> AuthStore::put_state(std::string_view state, const LoginState& login) {
+  std::string key = state_key(state);
+  return store_.set(key, aes256gcm_seal(keys_.encryption, encode_state(login), key), kStateTtl);
+}
+
+Result<std::optional<LoginState>> AuthStore::take_state(std::string_view state) {
+  Lookup found = get_sealed(store_, keys_, state_key(state), true);
+  if (!found.ok()) return found.error();
+  if (!found->has_value()) return std::optional<LoginState>();
+  return decode_state(**found);
+}
+
+Result<void> AuthStore::put_session(std::string_view cookie_value, const Session& session,
+                                    std::chrono::seconds ttl) {
+  std::string key = session_key(cookie_value);
+  return store_.set(key, aes256gcm_seal(keys_.encryption, encode_session(session), key), ttl);
+}
+
+Result<std::optional<Session>> AuthStore::get_session(std::string_view cookie_value) {
+  Lookup found = get_sealed(store_, keys_, session_key(cookie_value), false);
+  if (!found.ok()) return found.error();
+  if (!found->has_value()) return std::optional<Session>();
+  return decode_session(**found);
+}
+
+Result<bool> AuthStore::delete_session(std::string_view cookie_value) {
+  return store_.remove(session_key(cookie_value));
+}
+
+} // namespace oauthfcgi

@@ -1,0 +1,77 @@
+// The one module that knows the Redis key schema. Handlers never build a key.
+//
+//   <prefix>state:<mac>    one pending login (TTL 600 s), taken once with GETDEL
+//   <prefix>session:<mac>  one signed-in browser (TTL = session ttl)
+//
+// <mac> is HMAC-SHA256(store_key, kind + value) of the state or cookie value, so a
+// Redis dump reveals neither. Every record is sealed with AES-256-GCM (the key
+// name is the associated data, so a record can't be moved to another key).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "crypto.hpp"
+#include "error.hpp"
+#include "profile.hpp"
+#include "store.hpp"
+
+namespace oauthfcgi {
+
+constexpr std::chrono::seconds kStateTtl{600};
+
+// A login between connect and callback.
+struct LoginState {
+  std::string provider;
+  std::string binding;  // binding_mac() of the browser's binding cookie
+  std::string verifier; // PKCE code_verifier
+  std::string return_to;
+  long created = 0; // unix seconds
+};
+
+struct TokenSet {
+  std::string access_token, token_type, refresh_token, scope, id_token;
+  long expires_at = 0;         // unix seconds; 0 = not said
+  long refresh_expires_at = 0; // unix seconds; 0 = not said
+};
+
+struct Session {
+  Profile profile;
+  TokenSet tokens;
+  long created = 0;    // unix seconds
+  long expires_at = 0; // absolute end, unix seconds
+};
+
+// What a browser's binding cookie becomes inside a state record.
+std::string binding_mac(const Keys& keys, std::string_view binding_cookie);
+
+class AuthStore {
+public:
+  AuthStore(Store& store, const Keys& keys) : store_(store), keys_(keys) {}
+
+  Result<void> put_state(std::string_view state, const LoginState& login);
+  // The state's record, once. nullopt: unknown, expired, already used or unreadable.
+  Result<std::optional<LoginState>> take_state(std::string_view state);
+
+  Result<void> put_session(std::string_view cookie_value, const Session& session, std::chrono::seconds ttl);
+  // nullopt: no such session, or one this server can't read (secret changed).
+  Result<std::optional<Session>> get_session(std::string_view cookie_value);
+  Result<bool> delete_session(std::string_view cookie_value);
+
+  // Key names, exposed for tests that inspect Redis.
+  std::string state_key(std::string_view state) const;
+  std::string session_key(std::string_view cookie_value) const;
+
+private:
+  Store& store_;
+  const Keys& keys_;
+};
+
+// Record encodings, exposed for tests and fuzzers.
+std::string encode_state(const LoginState& login);
+std::optional<LoginState> decode_state(std::string_view json);
+std::string encode_session(const Session& session);
+std::optional<Session> decode_session(std::string_view json);
+
+} // namespace oauthfcgi

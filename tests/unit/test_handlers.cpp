@@ -1,0 +1,256 @@
+// The five handlers driven with a MemoryStore and a scripted provider: the whole
+// login, and every refusal the contract names, without sockets.
+#include "handlers.hpp"
+
+#include <gtest/gtest.h>
+
+#include "fake_http.hpp"
+#include "memory_store.hpp"
+#include "test_util.hpp"
+
+using namespace oauthfcgi;
+
+namespace {
+
+class Handlers : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir_.write("secret", std::string(32, 'S'));
+    dir_.write("gh.secret", "gh-secret\n");
+    std::string text =
+        "[server]\npublic_url = https://www.example.com\nsecret_file = secret\n"
+        "[provider github]\ntype = github\nclient_id = Iv1.abc\nclient_secret_file = gh.secret\n"
+        "[provider corp]\ntype = oauth2\nclient_id = corp-id\nclient_secret = corp-secret\n"
+        "authorize_url = http://127.0.0.1:9/authorize\ntoken_url = http://127.0.0.1:9/token\n"
+        "userinfo_url = http://127.0.0.1:9/userinfo\n";
+    auto load = parse_config(text, "test.conf", dir_.path());
+    ASSERT_TRUE(load.ok()) << (load.problems.empty() ? "" : load.problems[0].to_string());
+    config_ = std::make_unique<Config>(std::move(load.config));
+    keys_ = derive_keys(config_->server.secret);
+    http_.on_json("https://github.com/login/oauth/access_token", 200,
+                  R"({"access_token":"gho_TOKEN","token_type":"bearer","scope":"read:user"})");
+    http_.on_json(
+        "https://api.github.com/user", 200,
+        R"({"login":"octocat","id":583231,"name":"The Octocat","email":"octo@example.com","avatar_url":null})");
+  }
+
+  Response call(Response (*handler)(const Request&, Context&), Request::Env env) {
+    Context ctx{*config_, keys_, store_, http_, log_};
+    return handler(Request(std::move(env)), ctx);
+  }
+
+  static std::map<std::string, std::string> cookies_of(const Response& r) {
+    std::map<std::string, std::string> out;
+    for (auto& [k, v] : r.headers) {
+      if (k != "Set-Cookie") continue;
+      auto eq = v.find('='), semi = v.find(';');
+      out[v.substr(0, eq)] = v.substr(eq + 1, semi - eq - 1);
+    }
+    return out;
+  }
+
+  // connect -> (provider) -> callback; returns the callback's response.
+  struct Started {
+    std::string state, binding, location;
+  };
+  Started connect(const std::string& provider = "github", const std::string& query = "",
+                  const std::string& cookie = "") {
+    Request::Env env = {
+        {"REQUEST_METHOD", "GET"}, {"SCRIPT_NAME", "/auth/connect/" + provider}, {"QUERY_STRING", query}};
+    if (!cookie.empty()) env["HTTP_COOKIE"] = cookie;
+    Response r = call(handle_connect, env);
+    EXPECT_EQ(r.status, 302);
+    Started s;
+    s.location = r.header("Location") ? *r.header("Location") : "";
+    auto parts = parse_url(s.location);
+    if (parts.ok()) s.state = find_param(parse_query(parts->query), "state").value;
+    s.binding = cookies_of(r)["__Host-oauth_session_bind"];
+    return s;
+  }
+  Response callback(const Started& s, const std::string& provider = "github", std::string query = "") {
+    if (query.empty()) query = "code=CODE&state=" + s.state;
+    return call(handle_callback, {{"REQUEST_METHOD", "GET"},
+                                  {"SCRIPT_NAME", "/auth/callback/" + provider},
+                                  {"QUERY_STRING", query},
+                                  {"HTTP_COOKIE", "__Host-oauth_session_bind=" + s.binding}});
+  }
+  std::string login() {
+    Response r = callback(connect());
+    EXPECT_EQ(r.status, 302);
+    return cookies_of(r)["__Host-oauth_session"];
+  }
+  int token_requests() {
+    int n = 0;
+    for (auto& r : http_.requests)
+      n += r.url.find("access_token") != std::string::npos;
+    return n;
+  }
+
+  testutil::TempDir dir_;
+  std::unique_ptr<Config> config_;
+  Keys keys_;
+  testutil::MemoryStore store_;
+  testutil::FakeHttp http_;
+  Log log_{"test", LogLevel::error, LogFormat::text};
+};
+
+} // namespace
+
+TEST_F(Handlers, ConnectRedirectsToTheProviderWithStatePkceAndBindingCookie) {
+  Started s = connect("github", "return_to=%2Fadmin");
+  EXPECT_EQ(s.location.rfind("https://github.com/login/oauth/authorize?", 0), 0u) << s.location;
+  EXPECT_EQ(s.state.size(), 43u);
+  EXPECT_EQ(s.binding.size(), 43u);
+  Params q = parse_query(parse_url(s.location)->query);
+  EXPECT_EQ(find_param(q, "redirect_uri").value, "https://www.example.com/auth/callback/github");
+  EXPECT_EQ(find_param(q, "code_challenge_method").value, "S256");
+}
+
+TEST_F(Handlers, WholeLoginSetsANewSessionAndReturnsToTheAskedPage) {
+  Started s = connect("github", "return_to=%2Fadmin%3Fx%3D1");
+  Response r = callback(s);
+  ASSERT_EQ(r.status, 302) << r.body;
+  EXPECT_EQ(*r.header("Location"), "https://www.example.com/admin?x=1");
+  std::string session = cookies_of(r)["__Host-oauth_session"];
+  EXPECT_EQ(session.size(), 43u);
+  Response p = call(handle_profile,
+                    {{"SCRIPT_NAME", "/auth/profile"}, {"HTTP_COOKIE", "__Host-oauth_session=" + session}});
+  EXPECT_EQ(p.status, 200);
+  EXPECT_EQ(
+      p.body,
+      R"({"provider":"github","id":"583231","login":"octocat","name":"The Octocat","email":"octo@example.com","avatar_url":null})");
+  EXPECT_EQ(p.body.find("gho_TOKEN"), std::string::npos);
+}
+
+TEST_F(Handlers, EveryLoginGetsAFreshSessionId) {
+  EXPECT_NE(login(), login());
+}
+
+TEST_F(Handlers, BadReturnToFallsBackToAfterLogin) {
+  Response r = callback(connect("github", "return_to=%2F%2Fevil.com"));
+  EXPECT_EQ(*r.header("Location"), "https://www.example.com/");
+}
+
+TEST_F(Handlers, StateIsSingleUse) {
+  Started s = connect();
+  EXPECT_EQ(callback(s).status, 302);
+  EXPECT_EQ(callback(s).status, 400);
+  EXPECT_EQ(token_requests(), 1);
+}
+
+TEST_F(Handlers, MissingOrDuplicatedParametersAre400WithoutTokenRequest) {
+  Started s = connect();
+  EXPECT_EQ(callback(s, "github", "code=C").status, 400);
+  EXPECT_EQ(callback(s, "github", "state=" + s.state).status, 400);
+  EXPECT_EQ(callback(s, "github", "code=C&code=D&state=" + s.state).status, 400);
+  EXPECT_EQ(callback(s, "github", "code=C&state=" + s.state + "&state=" + s.state).status, 400);
+  EXPECT_EQ(callback(s, "github", "code=C&state=unknown").status, 400);
+  EXPECT_EQ(token_requests(), 0);
+}
+
+TEST_F(Handlers, StateFromAnotherBrowserOrProviderIsRefused) {
+  Started s = connect();
+  Started other = s;
+  other.binding = std::string(43, 'A');
+  EXPECT_EQ(callback(other).status, 400);
+  Started s2 = connect();
+  EXPECT_EQ(callback(s2, "corp").status, 400);
+  EXPECT_EQ(token_requests(), 0);
+}
+
+TEST_F(Handlers, ParallelLoginsInTwoTabsBothComplete) {
+  Started a = connect();
+  Started b = connect("github", "", "__Host-oauth_session_bind=" + a.binding);
+  EXPECT_EQ(a.binding, b.binding);
+  EXPECT_EQ(callback(b).status, 302);
+  EXPECT_EQ(callback(a).status, 302);
+}
+
+TEST_F(Handlers, UserSayingNoGetsA403AndTheStateIsSpent) {
+  Started s = connect();
+  Response r = callback(s, "github", "error=access_denied&state=" + s.state);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(callback(s).status, 400);
+}
+
+TEST_F(Handlers, UnknownProviderIs404) {
+  EXPECT_EQ(call(handle_connect, {{"SCRIPT_NAME", "/auth/connect/nope"}}).status, 404);
+  EXPECT_EQ(
+      call(handle_callback, {{"SCRIPT_NAME", "/auth/callback/nope"}, {"QUERY_STRING", "code=a&state=b"}})
+          .status,
+      404);
+}
+
+TEST_F(Handlers, ChooserListsEveryProvider) {
+  Response r = call(handle_connect, {{"SCRIPT_NAME", "/auth/connect"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("/auth/connect/github"), std::string::npos);
+  EXPECT_NE(r.body.find("/auth/connect/corp"), std::string::npos);
+}
+
+TEST_F(Handlers, RedisDownMeans503AndNoRedirectOrExchange) {
+  store_.set_unavailable(true);
+  Response c = call(handle_connect, {{"SCRIPT_NAME", "/auth/connect/github"}});
+  EXPECT_EQ(c.status, 503);
+  EXPECT_EQ(c.header("Location"), nullptr);
+  Started fake{std::string(43, 's'), std::string(43, 'b'), ""};
+  EXPECT_EQ(callback(fake).status, 503);
+  EXPECT_EQ(token_requests(), 0);
+}
+
+TEST_F(Handlers, ProviderErrorsAre502AndTimeoutsAre504) {
+  http_ = testutil::FakeHttp();
+  http_.on_json("https://github.com/login/oauth/access_token", 200, R"({"error":"bad_verification_code"})");
+  EXPECT_EQ(callback(connect()).status, 502);
+  http_ = testutil::FakeHttp();
+  http_.on("https://github.com/", [](const HttpRequest&) -> Result<HttpResponse> {
+    return make_error(ErrorKind::provider_timeout, "github.com did not answer within 10000 ms");
+  });
+  EXPECT_EQ(callback(connect()).status, 504);
+}
+
+TEST_F(Handlers, ProfileAndCheckWithoutSessionAre401) {
+  Response p = call(handle_profile, {{"SCRIPT_NAME", "/auth/profile"}});
+  EXPECT_EQ(p.status, 401);
+  EXPECT_EQ(p.body, R"({"error":"unauthenticated"})");
+  Response c = call(handle_check, {{"SCRIPT_NAME", "/auth/check"}, {"REQUEST_URI", "/private/page?a=1"}});
+  EXPECT_EQ(c.status, 401);
+  EXPECT_EQ(*c.header("X-Auth-Redirect"), "/auth/connect?return_to=%2Fprivate%2Fpage%3Fa%3D1");
+}
+
+TEST_F(Handlers, CheckHandsOutIdentityHeaders) {
+  std::string session = login();
+  Response c = call(handle_check, {{"HTTP_COOKIE", "__Host-oauth_session=" + session}});
+  EXPECT_EQ(c.status, 200);
+  EXPECT_EQ(*c.header("X-Auth-User"), "octocat");
+  EXPECT_EQ(*c.header("X-Auth-Email"), "octo@example.com");
+  EXPECT_EQ(*c.header("X-Auth-Provider"), "github");
+  store_.set_unavailable(true);
+  EXPECT_EQ(call(handle_check, {{"HTTP_COOKIE", "__Host-oauth_session=" + session}}).status, 503);
+}
+
+TEST_F(Handlers, LogoutEndsTheSessionAndRefusesCrossSiteRequests) {
+  std::string session = login();
+  std::string cookie = "__Host-oauth_session=" + session;
+  EXPECT_EQ(call(handle_logout,
+                 {{"REQUEST_METHOD", "GET"}, {"SCRIPT_NAME", "/auth/logout"}, {"HTTP_COOKIE", cookie}})
+                .status,
+            405);
+  EXPECT_EQ(
+      call(handle_logout,
+           {{"REQUEST_METHOD", "POST"}, {"HTTP_COOKIE", cookie}, {"HTTP_ORIGIN", "https://evil.example"}})
+          .status,
+      403);
+  EXPECT_EQ(call(handle_logout,
+                 {{"REQUEST_METHOD", "POST"}, {"HTTP_COOKIE", cookie}, {"HTTP_SEC_FETCH_SITE", "cross-site"}})
+                .status,
+            403);
+  EXPECT_EQ(call(handle_profile, {{"HTTP_COOKIE", cookie}}).status, 200);
+  Response out =
+      call(handle_logout,
+           {{"REQUEST_METHOD", "POST"}, {"HTTP_COOKIE", cookie}, {"HTTP_ORIGIN", "https://www.example.com"}});
+  EXPECT_EQ(out.status, 303);
+  EXPECT_EQ(*out.header("Location"), "/");
+  EXPECT_EQ(cookies_of(out)["__Host-oauth_session"], "");
+  EXPECT_EQ(call(handle_profile, {{"HTTP_COOKIE", cookie}}).status, 401);
+}
