@@ -3,7 +3,7 @@ BUILD   ?= build
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test test-unit clean format format-check
+.PHONY: all deps configure build test test-unit demo demo-stop clean format format-check
 
 all: build
 
@@ -25,6 +25,13 @@ test: deps
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
+
+# Starts Redis, the dev provider, the programs and nginx (DEMO_PORT, default 8080), walks a login.
+demo:
+	@BUILD=$(BUILD) scripts/demo
+
+demo-stop:
+	@scripts/demo-stop
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -1,0 +1,162 @@
+#include "stack.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <regex>
+#include <stdexcept>
+
+#include "browser.hpp"
+
+namespace testutil {
+namespace {
+
+const char* const kPrograms[] = {"connect", "callback", "profile", "logout", "check"};
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
+  return s;
+}
+
+} // namespace
+
+Stack::Stack(StackOptions options)
+    : redis_(std::make_unique<RedisServer>()), nginx_port_(free_port()), upstream_port_(free_port()),
+      provider_port_(free_port()), options_(std::move(options)) {
+  std::string cb = base() + "/auth/callback/";
+  provider_ =
+      Process({"/usr/bin/python3", source_dir() + "/tests/dev_provider/dev_provider.py", "--port",
+               std::to_string(provider_port_), "--client", "github-client:github-secret:" + cb + "github",
+               "--client", "dev-client:dev-secret:" + cb + "dev"},
+              {}, dir_.file("provider.log"));
+  if (!wait_until([&] { return port_open(provider_port_); }))
+    throw std::runtime_error("dev provider did not start: " + read_file(dir_.file("provider.log")));
+
+  dir_.write("secret", "0123456789abcdef0123456789abcdef-test-secret");
+  dir_.write("github.secret", "github-secret\n");
+  std::string p = provider();
+  std::string config = "[server]\npublic_url = " + base() + "\nsecret_file = secret\nlog_level = info\n\n" +
+                       "[redis]\nurl = " + redis_->url() + "\ntimeout_ms = 500\n\n" + options_.http_section +
+                       "\n" + options_.limits_section + "\n" +
+                       "[provider github]\ntype = github\nclient_id = github-client\n"
+                       "client_secret_file = github.secret\n"
+                       "authorize_url = " +
+                       p +
+                       "/github/login/oauth/authorize\n"
+                       "token_url = " +
+                       p +
+                       "/github/login/oauth/access_token\n"
+                       "userinfo_url = " +
+                       p +
+                       "/github/api/user\n"
+                       "emails_url = " +
+                       p +
+                       "/github/api/user/emails\n\n"
+                       "[provider dev]\ntype = oauth2\nclient_id = dev-client\nclient_secret = dev-secret\n"
+                       "authorize_url = " +
+                       p +
+                       "/oauth2/authorize\n"
+                       "token_url = " +
+                       p +
+                       "/oauth2/token\n"
+                       "userinfo_url = " +
+                       p + "/oauth2/userinfo\n\n" + options_.extra_config;
+  dir_.write("oauth-fcgi.conf", config);
+  start_programs();
+  start_nginx();
+}
+
+Stack::~Stack() {
+  nginx_.stop();
+  for (auto& p : programs_)
+    p.stop();
+  provider_.stop();
+}
+
+void Stack::start_programs() {
+  for (const char* name : kPrograms) {
+    std::string sock = dir_.file(std::string(name) + ".sock");
+    programs_.emplace_back(std::vector<std::string>{bin_dir() + "/oauth-" + name, "--config", config_path(),
+                                                    "--listen", "unix:" + sock, "--threads",
+                                                    std::to_string(options_.threads)},
+                           std::map<std::string, std::string>{}, dir_.file("programs.log"));
+  }
+  for (const char* name : kPrograms) {
+    std::string sock = dir_.file(std::string(name) + ".sock");
+    if (!wait_until([&] { return access(sock.c_str(), F_OK) == 0; }))
+      throw std::runtime_error(std::string("oauth-") + name + " did not start: " + program_logs());
+  }
+}
+
+void Stack::start_nginx() {
+  std::string snippet = read_file(source_dir() + "/conf/nginx/oauth-fcgi.conf");
+  snippet = replace_all(snippet, "unix:/run/oauth-fcgi/", "unix:" + dir_.path() + "/");
+  dir_.write("oauth-fcgi-nginx.conf", snippet);
+  dir_.write("fastcgi_params", read_file("/etc/nginx/fastcgi_params"));
+  mkdir(dir_.file("tmp").c_str(), 0700);
+  std::string d = dir_.path();
+  std::string conf = std::string(geteuid() == 0 ? "user root;\n" : "") + "worker_processes 1;\nerror_log " +
+                     d + "/nginx-error.log info;\npid " + d +
+                     "/nginx.pid;\nevents { worker_connections 512; }\nhttp {\n  access_log off;\n"
+                     "  client_body_temp_path " +
+                     d + "/tmp/body;\n  fastcgi_temp_path " + d +
+                     "/tmp/fastcgi;\n"
+                     "  proxy_temp_path " +
+                     d + "/tmp/proxy;\n  uwsgi_temp_path " + d +
+                     "/tmp/uwsgi;\n"
+                     "  scgi_temp_path " +
+                     d +
+                     "/tmp/scgi;\n"
+                     "  server {\n    listen 127.0.0.1:" +
+                     std::to_string(nginx_port_) +
+                     ";\n"
+                     "    include " +
+                     d +
+                     "/oauth-fcgi-nginx.conf;\n"
+                     "    location = / { default_type text/plain; return 200 \"home\\n\"; }\n"
+                     "    location /private/ {\n"
+                     "      auth_request /auth/check;\n"
+                     "      auth_request_set $oauth_fcgi_redirect $upstream_http_x_auth_redirect;\n"
+                     "      auth_request_set $auth_user $upstream_http_x_auth_user;\n"
+                     "      auth_request_set $auth_email $upstream_http_x_auth_email;\n"
+                     "      auth_request_set $auth_provider $upstream_http_x_auth_provider;\n"
+                     "      error_page 401 = @oauth_fcgi_login;\n"
+                     "      proxy_set_header X-Auth-User $auth_user;\n"
+                     "      proxy_set_header X-Auth-Email $auth_email;\n"
+                     "      proxy_set_header X-Auth-Provider $auth_provider;\n"
+                     "      proxy_pass http://127.0.0.1:" +
+                     std::to_string(upstream_port_) +
+                     ";\n"
+                     "    }\n  }\n"
+                     "  server {\n    listen 127.0.0.1:" +
+                     std::to_string(upstream_port_) +
+                     ";\n"
+                     "    location / { default_type text/plain; return 200 \"user=$http_x_auth_user "
+                     "email=$http_x_auth_email provider=$http_x_auth_provider uri=$request_uri\\n\"; }\n"
+                     "  }\n}\n";
+  dir_.write("nginx.conf", conf);
+  nginx_ = Process({"nginx", "-p", d + "/", "-c", d + "/nginx.conf", "-g", "daemon off;"}, {},
+                   dir_.file("nginx.log"));
+  if (!wait_until([&] { return port_open(nginx_port_) && port_open(upstream_port_); }))
+    throw std::runtime_error("nginx did not start: " + read_file(dir_.file("nginx.log")) +
+                             read_file(dir_.file("nginx-error.log")));
+}
+
+std::string Stack::program_logs() const {
+  return read_file(dir_.file("programs.log"));
+}
+
+std::string Stack::provider_call(const std::string& method, const std::string& path) {
+  Browser b;
+  return b.request(method, provider() + path).body;
+}
+
+int Stack::provider_count(const std::string& name) {
+  std::string stats = provider_call("GET", "/_dev/stats");
+  std::smatch m;
+  if (std::regex_search(stats, m, std::regex("\"" + name + "\"\\s*:\\s*(\\d+)"))) return std::stoi(m[1]);
+  return -1;
+}
+
+} // namespace testutil

@@ -1,0 +1,52 @@
+// The whole product on loopback for integration tests: a real redis-server, the dev
+// provider, the five programs on unix sockets, and nginx including the shipped
+// conf/nginx/oauth-fcgi.conf with a protected /private/ location in front of an
+// echo upstream. Everything is stopped by the destructor, pass or fail.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+
+namespace testutil {
+
+struct StackOptions {
+  std::string extra_config; // appended to the generated config (more sections)
+  std::string http_section = "[http]\nconnect_timeout_ms = 1000\ntimeout_ms = 1500\n";
+  std::string limits_section = "[limits]\nmax_query_bytes = 2048\nmax_cookie_bytes = 2048\n";
+  int threads = 4;
+};
+
+class Stack {
+public:
+  explicit Stack(StackOptions options = {});
+  ~Stack();
+
+  std::string base() const { return "http://127.0.0.1:" + std::to_string(nginx_port_); }
+  std::string provider() const { return "http://127.0.0.1:" + std::to_string(provider_port_); }
+  RedisServer& redis() { return *redis_; }
+  const std::string& dir() const { return dir_.path(); }
+  // Every log line the programs wrote so far.
+  std::string program_logs() const;
+  // POST/GET to the dev provider's control API; returns the body.
+  std::string provider_call(const std::string& method, const std::string& path);
+  // A counter from the dev provider's /_dev/stats ("token", "user", ...).
+  int provider_count(const std::string& name);
+  // The generated config file.
+  std::string config_path() const { return dir_.file("oauth-fcgi.conf"); }
+
+private:
+  void start_programs();
+  void start_nginx();
+  TempDir dir_;
+  std::unique_ptr<RedisServer> redis_;
+  int nginx_port_, upstream_port_, provider_port_;
+  Process provider_;
+  std::vector<Process> programs_;
+  Process nginx_;
+  StackOptions options_;
+};
+
+} // namespace testutil
