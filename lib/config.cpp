@@ -1,4 +1,5 @@
 #include "config.hpp"
+#include "text.hpp"
 
 #include "store.hpp"
 
@@ -72,18 +73,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.back()))
     s.remove_suffix(1);
   return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
 }
 
 bool is_digit(char c) {
@@ -219,7 +208,7 @@ public:
   }
 
   std::optional<bool> boolean(int line, std::string_view key, std::string_view v) {
-    std::string l = lower(v);
+    std::string l = ascii_lowercase(v);
     if (l == "true" || l == "yes" || l == "on" || l == "1") return true;
     if (l == "false" || l == "no" || l == "off" || l == "0") return false;
     error(line, std::string(key) + " = \"" + std::string(v) + "\" is not a boolean (use true or false)");
@@ -292,7 +281,7 @@ public:
     std::vector<std::string> words = split_words(v, true);
     bool emails = key == "allowed_emails", domains = key == "allowed_domains";
     for (std::string& w : words) {
-      if (emails || domains) w = lower(w);
+      if (emails || domains) w = ascii_lowercase(w);
       if (domains && w[0] == '@') w.erase(0, 1);
       size_t at = w.find('@');
       if (emails && (at == std::string::npos || at == 0 || at + 1 == w.size())) {

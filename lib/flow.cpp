@@ -1,4 +1,5 @@
 #include "flow.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,12 +10,6 @@
 
 namespace oauthfcgi {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string join(const std::vector<std::string>& parts, char sep) {
   std::string out;
@@ -36,7 +31,7 @@ std::string clean(std::string_view s, size_t max = 120) {
 std::string content_type(const HttpResponse& r) {
   const std::string* ct = r.header("content-type");
   if (!ct) return {};
-  return lower(ct->substr(0, ct->find(';')));
+  return ascii_lowercase(ct->substr(0, ct->find(';')));
 }
 
 bool looks_like_html(const HttpResponse& r) {
@@ -133,7 +128,7 @@ Result<TokenSet> parse_token_response(const Provider& p, const HttpResponse& r, 
     return make_error(ErrorKind::provider_error, p.name + " token endpoint answered without an access_token");
   t.access_token = *access;
   t.token_type = field("token_type").value_or("bearer");
-  if (lower(t.token_type) != "bearer")
+  if (ascii_lowercase(t.token_type) != "bearer")
     return make_error(ErrorKind::provider_error,
                       p.name + " issued a token of type \"" + clean(t.token_type, 32) + "\", not bearer");
   t.refresh_token = field("refresh_token").value_or("");

@@ -2,6 +2,7 @@
 // applied on each call; callbacks never throw into libcurl; error reasons name the
 // host only, because URLs to providers carry codes and tokens in their queries.
 #include "http_client.hpp"
+#include "text.hpp"
 
 #include <curl/curl.h>
 
@@ -40,13 +41,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
     s.remove_suffix(1);
   return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // What the callbacks fill in during one call.
@@ -112,7 +106,7 @@ size_t on_header(char* data, size_t size, size_t nmemb, void* userp) noexcept {
     }
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) return n; // the blank line ending the block
-    std::string name = lower(trim(line.substr(0, colon)));
+    std::string name = ascii_lowercase(trim(line.substr(0, colon)));
     std::string_view value = trim(line.substr(colon + 1));
     // Refuse a declared oversized body before it starts arriving (a slow drip
     // would otherwise run until timeout_ms). 1xx, 204, 304 and HEAD carry none.

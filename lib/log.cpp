@@ -1,4 +1,5 @@
 #include "log.hpp"
+#include "text.hpp"
 
 #include <unistd.h>
 
@@ -13,16 +14,6 @@
 
 namespace oauthfcgi {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 bool is_url_field(std::string_view lname) {
   return lname == "url" || lname == "uri" || lname == "location" || ends_with(lname, "_url") ||
@@ -51,27 +42,6 @@ std::string timestamp() {
   return buf;
 }
 
-// Control characters would let a logged value forge a second log line.
-void append_escaped_json(std::string& out, std::string_view s) {
-  for (unsigned char c : s) {
-    switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    default:
-      if (c < 0x20 || c == 0x7f) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      } else {
-        out.push_back(static_cast<char>(c));
-      }
-    }
-  }
-}
-
 void append_text_value(std::string& out, std::string_view v) {
   bool quote = v.empty() || std::any_of(v.begin(), v.end(), [](unsigned char c) {
                  return c <= ' ' || c == '"' || c == '=' || c == 0x7f;
@@ -81,20 +51,20 @@ void append_text_value(std::string& out, std::string_view v) {
     return;
   }
   out.push_back('"');
-  append_escaped_json(out, v);
+  out += json_escape(v);
   out.push_back('"');
 }
 
 std::string safe_value(std::string_view name, std::string_view value) {
   if (is_sensitive_field(name)) return "[redacted]";
-  if (is_url_field(lower(name))) return redact_url(value);
+  if (is_url_field(ascii_lowercase(name))) return redact_url(value);
   return std::string(value);
 }
 
 } // namespace
 
 bool is_sensitive_field(std::string_view name) {
-  std::string n = lower(name);
+  std::string n = ascii_lowercase(name);
   static constexpr std::array<std::string_view, 12> contains = {
       "token",    "cookie",    "secret", "password",   "passwd", "authorization",
       "verifier", "assertion", "nonce",  "credential", "apikey", "api_key"};
@@ -145,9 +115,9 @@ std::string Log::format_line(LogLevel level, std::string_view event, const LogFi
   if (format_ == LogFormat::json) {
     auto add = [&](std::string_view k, std::string_view v) {
       out += ",\"";
-      append_escaped_json(out, k);
+      out += json_escape(k);
       out += "\":\"";
-      append_escaped_json(out, v);
+      out += json_escape(v);
       out += '"';
     };
     out += "{\"time\":\"" + timestamp() + "\"";

@@ -1,4 +1,5 @@
 #include "response.hpp"
+#include "text.hpp"
 
 #include <cctype>
 #include <cstdio>
@@ -154,25 +155,6 @@ std::string html_escape(std::string_view text) {
     case '"': out += "&quot;"; break;
     case '\'': out += "&#39;"; break;
     default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string json_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7F) {
-      char buf[8];
-      (void)std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += c;
     }
   }
   return out;

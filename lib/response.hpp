@@ -9,6 +9,7 @@
 
 #include "error.hpp"
 #include "http_client.hpp" // Headers
+#include "text.hpp"        // json_escape
 
 namespace oauthfcgi {
 
@@ -50,6 +51,5 @@ struct Response {
 Response error_response(const Error& error, ErrorStyle style, std::string_view retry_href = {});
 
 std::string html_escape(std::string_view text);
-std::string json_escape(std::string_view text); // without the surrounding quotes
 
 } // namespace oauthfcgi

@@ -366,6 +366,7 @@ void worker(Server& s) {
   try {
     store = make_store(s.services, s.config);
     http = make_http(s.services, s.config);
+    if (!store || !http) s.log.error("worker_failed", {{"error", "no store or HTTP client"}});
   } catch (const std::exception& e) {
     s.log.error("worker_failed", {{"error", e.what()}});
   }
@@ -583,6 +584,8 @@ Result<Options> parse_options(int argc, const char* const* argv) {
 
 std::string usage_text(const Program& p) {
   const std::string& n = p.name;
+  // The shipped nginx snippet names sockets without the "oauth-" prefix: connect.sock, ...
+  std::string short_name = n.rfind("oauth-", 0) == 0 ? n.substr(6) : n;
   return n + " " + kVersion + ": " + p.summary +
          "\n"
          "\n"
@@ -611,13 +614,15 @@ std::string usage_text(const Program& p) {
          "Environment:\n"
          "  OAUTH_FCGI_CONFIG  the config file when --config is not given\n"
          "\n"
-         "Example (nginx):\n"
-         "  location /auth/ {\n"
-         "      include fastcgi_params;\n"
-         "      fastcgi_pass unix:/run/oauth-fcgi/" +
-         n +
+         "Example:\n"
+         "  " +
+         n + " --config /etc/oauth-fcgi/oauth-fcgi.conf --listen unix:/run/oauth-fcgi/" + short_name +
+         ".sock\n"
+         "  nginx: fastcgi_pass unix:/run/oauth-fcgi/" +
+         short_name +
          ".sock;\n"
-         "  }\n";
+         "  (conf/nginx/oauth-fcgi.conf, included in nginx's server {}, has the routes of all five "
+         "programs)\n";
 }
 
 Services default_services() {

@@ -1,4 +1,5 @@
 #include "url.hpp"
+#include "text.hpp"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -20,17 +21,6 @@ struct CurlUrlCleanup {
   void operator()(CURLU* h) const { curl_url_cleanup(h); }
 };
 using CurlUrl = std::unique_ptr<CURLU, CurlUrlCleanup>;
-
-char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    c = ascii_lower(c);
-  return out;
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -60,7 +50,7 @@ Result<std::string> prechecked_http_url(std::string_view url) {
   }
   auto colon = url.find(':');
   if (colon == std::string_view::npos) return bad_url("not an absolute URL");
-  std::string scheme = lower(url.substr(0, colon));
+  std::string scheme = ascii_lowercase(url.substr(0, colon));
   if (scheme != "http" && scheme != "https") return bad_url("only http:// and https:// URLs are accepted");
   std::string_view rest = url.substr(colon + 1);
   if (rest.substr(0, 2) != "//") return bad_url("URL must start with " + scheme + "://");
@@ -171,13 +161,13 @@ Result<UrlParts> parse_url(std::string_view url) {
   auto host = get_part(h->get(), CURLUPART_HOST);
   auto port = get_part(h->get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
   if (!scheme || !host || !port) return bad_url("malformed URL");
-  parts.scheme = lower(*scheme);
+  parts.scheme = ascii_lowercase(*scheme);
   if (parts.scheme != "http" && parts.scheme != "https")
     return bad_url("only http:// and https:// URLs are accepted");
   std::string_view hv = *host;
   if (hv.size() >= 2 && hv.front() == '[' && hv.back() == ']') hv = hv.substr(1, hv.size() - 2);
   if (hv.empty()) return bad_url("URL has no host");
-  parts.host = lower(hv);
+  parts.host = ascii_lowercase(hv);
   int p = 0;
   auto [end, ec] = std::from_chars(port->data(), port->data() + port->size(), p);
   if (ec != std::errc() || end != port->data() + port->size() || p < 1 || p > 65535) {
@@ -223,7 +213,7 @@ Result<std::string> append_query(std::string_view url, const Params& params) {
 }
 
 bool is_loopback_host(std::string_view host) {
-  if (lower(host) == "localhost") return true;
+  if (ascii_lowercase(host) == "localhost") return true;
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host.find(':') != std::string_view::npos) {
     // Any spelling of ::1 ("0:0:0:0:0:0:0:1" too); inet_pton needs a C string.

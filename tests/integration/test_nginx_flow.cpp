@@ -94,7 +94,8 @@ TEST_F(NginxFlow, ConnectSendsStatePkceAndTheExactRedirectUri) {
   EXPECT_EQ(to.rfind(stack_->provider() + "/github/login/oauth/authorize?", 0), 0u) << to;
   EXPECT_EQ(query_value(to, "code_challenge_method"), "S256");
   EXPECT_EQ(query_value(to, "state").size(), 43u);
-  std::string sent = query_value(to, "redirect_uri"), want = testutil::escape(base() + "/auth/callback/github");
+  std::string sent = query_value(to, "redirect_uri"),
+              want = testutil::escape(base() + "/auth/callback/github");
   EXPECT_TRUE(strcasecmp(sent.c_str(), want.c_str()) == 0) << sent; // %3a and %3A are the same escape
   EXPECT_EQ(connect.header("referrer-policy"), "no-referrer");
   EXPECT_NE(connect.header("set-cookie").find("oauth_session_bind="), std::string::npos);

@@ -195,7 +195,7 @@ TEST(Response, ErrorResponseJson) {
   Response r = error_response({ErrorKind::provider_error, "GitHub said \"no\"\n"}, ErrorStyle::json);
   EXPECT_EQ(r.status, 502);
   EXPECT_EQ(*r.header("Content-Type"), "application/json");
-  EXPECT_EQ(r.body, R"({"error":"provider_error","message":"GitHub said \"no\"\u000a"})");
+  EXPECT_EQ(r.body, R"({"error":"provider_error","message":"GitHub said \"no\"\n"})");
   Response u = error_response({ErrorKind::unauthenticated, "the session expired"}, ErrorStyle::json);
   EXPECT_EQ(u.status, 401);
   EXPECT_EQ(u.body, R"({"error":"unauthenticated"})");
@@ -239,6 +239,6 @@ TEST(Response, HtmlEscape) {
 
 TEST(Response, JsonEscape) {
   EXPECT_EQ(json_escape("a\"b\\c"), "a\\\"b\\\\c");
-  EXPECT_EQ(json_escape(std::string("\x01\n\t\x1f\0", 5)), "\\u0001\\u000a\\u0009\\u001f\\u0000");
+  EXPECT_EQ(json_escape(std::string("\x01\n\t\x1f\0", 5)), "\\u0001\\n\\t\\u001f\\u0000");
   EXPECT_EQ(json_escape("é/<>"), "é/<>");
 }

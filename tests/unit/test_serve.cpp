@@ -375,9 +375,9 @@ TEST(Options, BadValuesAreRefused) {
 TEST(Usage, NamesEveryFlagModeAndExample) {
   Program p{"oauth-profile", "serves /auth/profile", nullptr, ErrorStyle::json};
   std::string u = usage_text(p);
-  for (const char* s :
-       {"oauth-profile", "serves /auth/profile", "--config", "--threads", "--listen", "--check-config",
-        "--version", "--help", "OAUTH_FCGI_CONFIG", "LISTEN_FDS", "CGI", "spawn-fcgi", "fastcgi_pass"})
+  for (const char* s : {"oauth-profile", "serves /auth/profile", "--config", "--threads", "--listen",
+                        "--check-config", "--version", "--help", "OAUTH_FCGI_CONFIG", "LISTEN_FDS", "CGI",
+                        "spawn-fcgi", "--listen unix:/run/oauth-fcgi/"})
     EXPECT_TRUE(contains(u, s)) << s;
 }
 
@@ -478,10 +478,10 @@ TEST(EchoProgram, HelpAndVersion) {
   auto [code, out] = testutil::run({echo_path(), "--help"});
   EXPECT_EQ(code, 0);
   EXPECT_TRUE(contains(out, "Usage: oauth-test-echo")) << out;
-  EXPECT_TRUE(contains(out, "fastcgi_pass")) << out;
+  EXPECT_TRUE(contains(out, "--listen unix:/run/oauth-fcgi/")) << out;
   auto [vcode, vout] = testutil::run({echo_path(), "--version"});
   EXPECT_EQ(vcode, 0);
-  EXPECT_EQ(vout, std::string("oauth-test-echo ") + OAUTHFCGI_VERSION + "\n");
+  EXPECT_EQ(vout, std::string("oauth-test-echo ") + kVersion + "\n");
 }
 
 TEST(EchoProgram, BadFlagExitsTwo) {
