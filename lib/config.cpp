@@ -316,6 +316,21 @@ private:
 
 // ---- the key table: the one list of every key ----------------------------------------
 
+// client_secret and client_secret_file mean the same in [provider NAME] and [client NAME].
+void inline_client_secret(Parser& p, std::string_view v, int line, std::string& out) {
+  if (v.empty()) return p.error(line, "client_secret is empty (or use client_secret_file = PATH)");
+  out = std::string(v);
+}
+
+void file_client_secret(Parser& p, std::string_view v, int line, std::string& out) {
+  auto secret = p.secret_file(line, "client_secret_file", v);
+  if (secret && secret->empty()) {
+    return p.error(line,
+                   "client_secret_file \"" + p.last_secret_path() + "\" is empty (put the secret in it)");
+  }
+  if (secret) out = std::move(*secret);
+}
+
 bool is_tchar(char c) {
   return is_alnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
@@ -544,16 +559,11 @@ const std::vector<KeyDesc>& key_table() {
        }},
       {Sec::provider, "client_secret",
        [](Parser& p, Section& s, std::string_view v, int line) {
-         if (v.empty()) return p.error(line, "client_secret is empty (or use client_secret_file = PATH)");
-         p.provider(s).client_secret = std::string(v);
+         inline_client_secret(p, v, line, p.provider(s).client_secret);
        }},
       {Sec::provider, "client_secret_file",
        [](Parser& p, Section& s, std::string_view v, int line) {
-         auto secret = p.secret_file(line, "client_secret_file", v);
-         if (secret && secret->empty()) {
-           return p.error(line, "client_secret_file \"" + p.last_secret_path() + "\" is empty (put the secret in it)");
-         }
-         if (secret) p.provider(s).client_secret = std::move(*secret);
+         file_client_secret(p, v, line, p.provider(s).client_secret);
        }},
       {Sec::provider, "scope",
        [](Parser& p, Section& s, std::string_view v, int) {
@@ -602,16 +612,11 @@ const std::vector<KeyDesc>& key_table() {
        }},
       {Sec::client, "client_secret",
        [](Parser& p, Section& s, std::string_view v, int line) {
-         if (v.empty()) return p.error(line, "client_secret is empty (or use client_secret_file = PATH)");
-         p.client(s).client_secret = std::string(v);
+         inline_client_secret(p, v, line, p.client(s).client_secret);
        }},
       {Sec::client, "client_secret_file",
        [](Parser& p, Section& s, std::string_view v, int line) {
-         auto secret = p.secret_file(line, "client_secret_file", v);
-         if (secret && secret->empty()) {
-           return p.error(line, "client_secret_file \"" + p.last_secret_path() + "\" is empty (put the secret in it)");
-         }
-         if (secret) p.client(s).client_secret = std::move(*secret);
+         file_client_secret(p, v, line, p.client(s).client_secret);
        }},
       {Sec::client, "scope",
        [](Parser& p, Section& s, std::string_view v, int) { p.client(s).scope = split_words(v, false); }},

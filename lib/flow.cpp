@@ -20,14 +20,6 @@ std::string join(const std::vector<std::string>& parts, char sep) {
   return out;
 }
 
-// Provider-chosen text shown on a page and in logs: keep it short and printable.
-std::string clean(std::string_view s, size_t max = 120) {
-  std::string out;
-  for (unsigned char c : s.substr(0, max))
-    out.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
-  return out;
-}
-
 std::string content_type(const HttpResponse& r) {
   const std::string* ct = r.header("content-type");
   if (!ct) return {};
@@ -115,8 +107,9 @@ Result<TokenSet> parse_token_response(const Provider& p, const HttpResponse& r, 
     return std::stol(*s);
   };
   if (auto error = field("error")) {
-    std::string reason = p.name + " refused the code: " + clean(*error, 64);
-    if (auto description = field("error_description")) reason += " (" + clean(*description) + ")";
+    std::string reason = p.name + " refused the code: " + printable_excerpt(*error, 64);
+    if (auto description = field("error_description"))
+      reason += " (" + printable_excerpt(*description, 120) + ")";
     return make_error(ErrorKind::provider_error, reason);
   }
   if (r.status < 200 || r.status > 299)
@@ -129,8 +122,8 @@ Result<TokenSet> parse_token_response(const Provider& p, const HttpResponse& r, 
   t.access_token = *access;
   t.token_type = field("token_type").value_or("bearer");
   if (ascii_lowercase(t.token_type) != "bearer")
-    return make_error(ErrorKind::provider_error,
-                      p.name + " issued a token of type \"" + clean(t.token_type, 32) + "\", not bearer");
+    return make_error(ErrorKind::provider_error, p.name + " issued a token of type \"" +
+                                                     printable_excerpt(t.token_type, 32) + "\", not bearer");
   t.refresh_token = field("refresh_token").value_or("");
   t.scope = field("scope").value_or("");
   t.id_token = field("id_token").value_or("");

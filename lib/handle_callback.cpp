@@ -1,6 +1,7 @@
 // GET <prefix>/callback/<provider>?code=…&state=…
 #include "flow.hpp"
 #include "handlers.hpp"
+#include "text.hpp"
 
 namespace oauthfcgi {
 namespace {
@@ -24,13 +25,12 @@ Response provider_refused(const Request& request, Context& ctx, const std::strin
     ctx.log.info("login_declined", {{"provider", provider}});
     Response r = Response::html_page(403, "Sign-in cancelled",
                                      "You chose not to sign in. Nothing was shared with this site.",
-                                     ctx.config.server.route_prefix + "/connect", "Sign in again");
+                                     login_path(ctx.config), "Sign in again");
     return r;
   }
-  std::string shown;
-  for (char c : error.substr(0, 64))
-    shown.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '?');
-  return fail(ctx, make_error(ErrorKind::provider_error, provider + " refused the sign-in: " + shown),
+  return fail(ctx,
+              make_error(ErrorKind::provider_error,
+                         provider + " refused the sign-in: " + printable_excerpt(error, 64)),
               ErrorStyle::html, "callback");
 }
 

@@ -11,8 +11,7 @@ Response handle_check(const Request& request, Context& ctx) {
     Response r = Response::empty(401);
     std::string back = "/";
     if (const std::string* uri = request.param("REQUEST_URI"); uri && !uri->empty()) back = *uri;
-    r.add_header("X-Auth-Redirect",
-                 config.server.route_prefix + "/connect?" + build_query({{"return_to", back}}));
+    r.add_header("X-Auth-Redirect", login_path(config) + "?" + build_query({{"return_to", back}}));
     return r;
   };
   auto cookie = session_cookie(request, config);

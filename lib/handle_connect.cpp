@@ -14,29 +14,19 @@ std::string return_to_or_default(const Request& request, const Config& config) {
   return config.server.after_login; // anything else is dropped silently
 }
 
-Response chooser(const Request& request, Context& ctx, const std::string& return_to) {
-  const Config& config = ctx.config;
-  std::string base = config.server.route_prefix + "/connect/";
+Response chooser(const Config& config, const std::string& return_to) {
+  std::string base = login_path(config) + "/";
   Params keep;
   if (return_to != config.server.after_login) keep.emplace_back("return_to", return_to);
   std::string query = keep.empty() ? "" : "?" + build_query(keep);
   if (config.providers.size() == 1) return Response::redirect(302, base + config.providers[0].name + query);
-  (void)request;
-  std::string buttons;
+  std::vector<Response::Link> links;
   for (const auto& p : config.providers) {
-    std::string label = resolve_provider(p).ok() ? resolve_provider(p)->display_name : p.name;
-    buttons += "<p><a class=\"b\" href=\"" + html_escape(base + p.name + query) + "\">Sign in with " +
-               html_escape(label) + "</a></p>\n";
+    auto provider = resolve_provider(p);
+    links.push_back(
+        {base + p.name + query, "Sign in with " + (provider.ok() ? provider->display_name : p.name)});
   }
-  Response r = Response::html_page(200, "Sign in", "Choose how to sign in:");
-  // The page builder escapes its message; the buttons are built (and escaped) here.
-  std::string marker = "</main>";
-  size_t at = r.body.rfind(marker);
-  if (at != std::string::npos)
-    r.body.insert(at, buttons);
-  else
-    r.body += buttons;
-  return r;
+  return Response::html_page(200, "Sign in", "Choose how to sign in:", links);
 }
 
 } // namespace
@@ -52,7 +42,7 @@ Response handle_connect(const Request& request, Context& ctx) {
   if (!name)
     return fail(ctx, make_error(ErrorKind::not_found, "no such sign-in page"), ErrorStyle::html, "connect");
   std::string return_to = return_to_or_default(request, config);
-  if (name->empty()) return chooser(request, ctx, return_to);
+  if (name->empty()) return chooser(config, return_to);
 
   const ProviderConfig* pc = config.find_provider(*name);
   if (!pc)

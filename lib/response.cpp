@@ -104,7 +104,7 @@ Response Response::json(int status, std::string body) {
 }
 
 Response Response::html_page(int status, std::string_view title, std::string_view message,
-                             std::string_view link_href, std::string_view link_text) {
+                             const std::vector<Link>& links) {
   Response r = empty(status);
   r.add_header("Content-Type", "text/html; charset=utf-8");
   // The page needs nothing but its inline style: no script, image, frame or form.
@@ -116,11 +116,19 @@ Response Response::html_page(int status, std::string_view title, std::string_vie
            "</title>\n<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;"
            "padding:0 1em;color:#222}a{color:#0550ae}</style>\n</head>\n<body>\n<h1>" +
            t + "</h1>\n<p>" + html_escape(message) + "</p>\n";
-  if (!link_href.empty())
-    r.body += "<p><a href=\"" + html_escape(link_href) + "\">" +
-              html_escape(link_text.empty() ? std::string_view("Continue") : link_text) + "</a></p>\n";
+  for (const Link& link : links)
+    r.body += "<p><a href=\"" + html_escape(link.href) + "\">" +
+              html_escape(link.text.empty() ? std::string_view("Continue") : std::string_view(link.text)) +
+              "</a></p>\n";
   r.body += "</body>\n</html>\n";
   return r;
+}
+
+Response Response::html_page(int status, std::string_view title, std::string_view message,
+                             std::string_view link_href, std::string_view link_text) {
+  std::vector<Link> links;
+  if (!link_href.empty()) links.push_back({std::string(link_href), std::string(link_text)});
+  return html_page(status, title, message, links);
 }
 
 Response Response::empty(int status) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "error.hpp"
 #include "http_client.hpp" // Headers
@@ -40,7 +41,13 @@ struct Response {
 
   static Response redirect(int status, std::string_view location);
   static Response json(int status, std::string body);
-  // A short HTML page: title, message (escaped here) and an optional link.
+  // A short HTML page: title, message and links, all escaped here.
+  struct Link {
+    std::string href, text;
+  };
+  static Response html_page(int status, std::string_view title, std::string_view message,
+                            const std::vector<Link>& links);
+  // The same with at most one link (none when link_href is empty).
   static Response html_page(int status, std::string_view title, std::string_view message,
                             std::string_view link_href = {}, std::string_view link_text = {});
   static Response empty(int status);

@@ -231,7 +231,7 @@ std::unique_ptr<HttpClient> make_http(const Services& services, const Config& co
 }
 
 std::string retry_href(const Program& program, const Config& config) {
-  return program.error_style == ErrorStyle::html ? config.server.route_prefix + "/connect" : std::string();
+  return program.error_style == ErrorStyle::html ? login_path(config) : std::string();
 }
 
 // Where Redis is, for messages: never the url itself, which may hold a password.
@@ -634,6 +634,10 @@ Services default_services() {
     return std::make_unique<CurlHttpClient>(c.http);
   };
   return s;
+}
+
+std::string login_path(const Config& config) {
+  return config.server.route_prefix + "/connect";
 }
 
 Response handle_request(const Program& program, const Request& request, Context& context) {

@@ -53,6 +53,9 @@ struct Services {
 };
 Services default_services();
 
+// route_prefix + "/connect": where every "start again" link and 401 redirect points.
+std::string login_path(const Config& config);
+
 // Runs one request through limits, handler and error mapping, and logs it.
 // Exceptions from the handler become a 500; nothing escapes.
 Response handle_request(const Program& program, const Request& request, Context& context);

@@ -19,6 +19,13 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+std::string printable_excerpt(std::string_view s, size_t max) {
+  std::string out;
+  for (unsigned char c : s.substr(0, max))
+    out.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
+  return out;
+}
+
 std::string json_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -10,6 +10,9 @@ namespace oauthfcgi {
 std::string ascii_lowercase(std::string_view s);
 bool starts_with(std::string_view s, std::string_view prefix);
 bool ends_with(std::string_view s, std::string_view suffix);
+// Text a provider chose, for a page or a log line: at most max bytes, anything but
+// printable ASCII shown as '?'. (Pages and logs escape it again on output.)
+std::string printable_excerpt(std::string_view s, size_t max);
 // JSON string escaping (quotes, backslash, control characters), without the quotes.
 std::string json_escape(std::string_view text);
 

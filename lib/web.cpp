@@ -58,7 +58,7 @@ std::optional<std::string> session_cookie(const Request& request, const Config& 
 }
 
 Response error_page(const Context& context, const Error& error) {
-  return error_response(error, ErrorStyle::html, context.config.server.route_prefix + "/connect");
+  return error_response(error, ErrorStyle::html, login_path(context.config));
 }
 
 Response fail(const Context& context, const Error& error, ErrorStyle style, std::string_view event) {

@@ -186,6 +186,9 @@ TEST_F(Handlers, ChooserListsEveryProvider) {
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.body.find("/auth/connect/github"), std::string::npos);
   EXPECT_NE(r.body.find("/auth/connect/corp"), std::string::npos);
+  // Inside the document, not tacked on after it.
+  EXPECT_LT(r.body.find("/auth/connect/corp"), r.body.find("</body>"));
+  EXPECT_NE(r.body.find("Sign in with GitHub"), std::string::npos);
 }
 
 TEST_F(Handlers, RedisDownMeans503AndNoRedirectOrExchange) {
