@@ -1,30 +1,14 @@
 #include "flow.hpp"
-#include "text.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 
 #include "crypto.hpp"
-#include "json.hpp"
+#include "text.hpp"
 
 namespace oauthfcgi {
 namespace {
-
-std::string join(const std::vector<std::string>& parts, char sep) {
-  std::string out;
-  for (const auto& p : parts) {
-    if (!out.empty()) out.push_back(sep);
-    out += p;
-  }
-  return out;
-}
-
-std::string content_type(const HttpResponse& r) {
-  const std::string* ct = r.header("content-type");
-  if (!ct) return {};
-  return ascii_lowercase(ct->substr(0, ct->find(';')));
-}
 
 bool looks_like_html(const HttpResponse& r) {
   if (content_type(r) == "text/html") return true;
@@ -32,15 +16,28 @@ bool looks_like_html(const HttpResponse& r) {
   return first != std::string::npos && r.body[first] == '<';
 }
 
-Result<Json> parse_json_answer(const Provider& p, const HttpResponse& r, const char* what) {
-  if (looks_like_html(r))
-    return make_error(ErrorKind::provider_error,
-                      p.name + " " + what + " answered HTML where JSON was expected");
+bool success(const HttpResponse& r) {
+  return r.status >= 200 && r.status <= 299;
+}
+
+Error provider_error(const Provider& p, std::string_view what, const std::string& problem) {
+  return make_error(ErrorKind::provider_error, p.name + " " + std::string(what) + " " + problem);
+}
+
+// What a failed answer says about itself, if it is JSON with a message: GitHub's
+// {"message"}, RFC 6749's {"error","error_description"}.
+std::string own_words(const HttpResponse& r) {
   auto json = json_parse(r.body);
-  if (!json.ok())
-    return make_error(ErrorKind::provider_error,
-                      p.name + " " + what + " answered something that is not JSON");
-  return json;
+  if (!json.ok() || !cJSON_IsObject(json->get())) return {};
+  for (const char* key : {"message", "error_description", "error"})
+    if (auto text = json_string(json->get(), key); text && !text->empty())
+      return ": " + printable_excerpt(*text, 120);
+  return {};
+}
+
+Error with_secrets_removed(Error e, std::initializer_list<std::string_view> values) {
+  e.reason = redact_values(std::move(e.reason), values);
+  return e;
 }
 
 } // namespace
@@ -49,6 +46,39 @@ long unix_now() {
   return static_cast<long>(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
+}
+
+std::string content_type(const HttpResponse& r) {
+  const std::string* ct = r.header("content-type");
+  if (!ct) return {};
+  std::string type = ascii_lowercase(ct->substr(0, ct->find(';')));
+  type.erase(type.find_last_not_of(" \t") + 1);
+  return type;
+}
+
+Result<Json> json_answer(const Provider& p, const HttpResponse& r, std::string_view what) {
+  if (p.hooks.answer_error)
+    if (auto e = p.hooks.answer_error(p, r, what)) return *e;
+  if (r.status == 401)
+    return provider_error(p, what, "refused the access token (HTTP 401" + own_words(r) + ")");
+  if (!success(r)) return provider_error(p, what, "answered HTTP " + std::to_string(r.status) + own_words(r));
+  if (looks_like_html(r)) return provider_error(p, what, "answered HTML where JSON was expected");
+  auto json = json_parse(r.body);
+  if (!json.ok()) return provider_error(p, what, "answered something that is not JSON");
+  if (!cJSON_IsObject(json->get())) return provider_error(p, what, "answered JSON that is not an object");
+  return json;
+}
+
+HttpRequest api_request(const Provider& p, const TokenSet& tokens, const std::string& url,
+                        const Params& params) {
+  HttpRequest request = http_get(url, p.api_headers);
+  if (!params.empty()) {
+    auto with_query = append_query(url, params);
+    request.url = with_query.ok() ? *with_query : url;
+  }
+  request.headers.emplace_back("Authorization", "Bearer " + tokens.access_token);
+  if (p.hooks.sign_api_request) p.hooks.sign_api_request(p, tokens, request);
+  return request;
 }
 
 Pkce new_pkce() {
@@ -64,7 +94,7 @@ Result<std::string> authorize_url(const Provider& p, const std::string& redirect
                    {"client_id", p.config->client_id},
                    {"redirect_uri", redirect_uri},
                    {"state", state}};
-  if (!p.scope.empty()) params.emplace_back("scope", join(p.scope, ' '));
+  if (!p.scope.empty()) params.emplace_back("scope", join_scopes(p.scope));
   if (p.pkce) {
     params.emplace_back("code_challenge", code_challenge);
     params.emplace_back("code_challenge_method", "S256");
@@ -72,23 +102,28 @@ Result<std::string> authorize_url(const Provider& p, const std::string& redirect
   return append_query(p.authorize_url, params);
 }
 
-Result<TokenSet> parse_token_response(const Provider& p, const HttpResponse& r, long now) {
+Result<TokenSet> parse_token_response(const Provider& p, const HttpResponse& r, long now,
+                                      std::string_view what) {
+  if (p.hooks.answer_error)
+    if (auto e = p.hooks.answer_error(p, r, what)) return *e;
   std::string ct = content_type(r);
   Params fields;
   Json json;
+  // Form encoding: GitHub without Accept: application/json; Facebook before Graph v2.3 (text/plain).
   bool form = ct == "application/x-www-form-urlencoded" || ct == "text/plain";
   if (!form) {
-    auto parsed = parse_json_answer(p, r, "token endpoint");
-    if (!parsed.ok()) {
-      if (r.status < 200 || r.status > 299)
-        return make_error(ErrorKind::provider_error,
-                          p.name + " token endpoint answered HTTP " + std::to_string(r.status));
-      return parsed.error();
+    if (looks_like_html(r)) {
+      if (!success(r)) return provider_error(p, what, "answered HTTP " + std::to_string(r.status));
+      return provider_error(p, what, "answered HTML where JSON was expected");
+    }
+    auto parsed = json_parse(r.body);
+    if (!parsed.ok() || !cJSON_IsObject(parsed->get())) {
+      if (!success(r)) return provider_error(p, what, "answered HTTP " + std::to_string(r.status));
+      return provider_error(p, what,
+                            parsed.ok() ? "answered JSON that is not an object"
+                                        : "answered something that is not JSON");
     }
     json = std::move(parsed.value());
-    if (!cJSON_IsObject(json.get()))
-      return make_error(ErrorKind::provider_error,
-                        p.name + " token endpoint answered JSON that is not an object");
   } else {
     fields = parse_query(r.body);
   }
@@ -107,27 +142,29 @@ Result<TokenSet> parse_token_response(const Provider& p, const HttpResponse& r, 
     return std::stol(*s);
   };
   if (auto error = field("error")) {
-    std::string reason = p.name + " refused the code: " + printable_excerpt(*error, 64);
+    std::string reason = p.name + " " + std::string(what) + " refused: " + printable_excerpt(*error, 64);
     if (auto description = field("error_description"))
       reason += " (" + printable_excerpt(*description, 120) + ")";
     return make_error(ErrorKind::provider_error, reason);
   }
-  if (r.status < 200 || r.status > 299)
-    return make_error(ErrorKind::provider_error,
-                      p.name + " token endpoint answered HTTP " + std::to_string(r.status));
+  if (!success(r)) return provider_error(p, what, "answered HTTP " + std::to_string(r.status));
   TokenSet t;
   auto access = field("access_token");
-  if (!access || access->empty())
-    return make_error(ErrorKind::provider_error, p.name + " token endpoint answered without an access_token");
+  if (!access || access->empty()) return provider_error(p, what, "answered without an access_token");
   t.access_token = *access;
   t.token_type = field("token_type").value_or("bearer");
   if (ascii_lowercase(t.token_type) != "bearer")
     return make_error(ErrorKind::provider_error, p.name + " issued a token of type \"" +
                                                      printable_excerpt(t.token_type, 32) + "\", not bearer");
   t.refresh_token = field("refresh_token").value_or("");
-  t.scope = field("scope").value_or("");
+  // RFC 6749 5.1: no scope in the answer means the scope asked for.
+  auto scope = field("scope");
+  t.scope = scope ? join_scopes(split_scopes(*scope)) : join_scopes(p.scope);
   t.id_token = field("id_token").value_or("");
-  if (long expires_in = number("expires_in"); expires_in > 0) t.expires_at = now + expires_in;
+  // "expires" is Facebook's name before Graph v2.3.
+  long expires_in = number("expires_in");
+  if (expires_in <= 0) expires_in = number("expires");
+  if (expires_in > 0) t.expires_at = now + expires_in;
   if (long refresh_in = number("refresh_token_expires_in"); refresh_in > 0)
     t.refresh_expires_at = now + refresh_in;
   return t;
@@ -135,43 +172,46 @@ Result<TokenSet> parse_token_response(const Provider& p, const HttpResponse& r, 
 
 Result<TokenSet> exchange_code(HttpClient& http, const Provider& p, const std::string& redirect_uri,
                                const std::string& code, const std::string& verifier, long now) {
-  Params form = {{"grant_type", "authorization_code"},
-                 {"code", code},
-                 {"redirect_uri", redirect_uri},
-                 {"client_id", p.config->client_id},
-                 {"client_secret", p.config->client_secret}};
-  if (p.pkce) form.emplace_back("code_verifier", verifier);
-  auto response = http.send(http_post_form(p.token_url, form, {{"Accept", "application/json"}}));
+  const std::string& secret = p.config->client_secret;
+  Params params;
+  if (p.send_grant_type) params.emplace_back("grant_type", "authorization_code");
+  params.insert(params.end(), {{"client_id", p.config->client_id},
+                               {"redirect_uri", redirect_uri},
+                               {"client_secret", secret},
+                               {"code", code}});
+  if (p.pkce) params.emplace_back("code_verifier", verifier);
+  HttpRequest request;
+  if (p.token_request == TokenRequestStyle::get_query) {
+    auto url = append_query(p.token_url, params);
+    if (!url.ok()) return url.error();
+    request = http_get(*url, {{"Accept", "application/json"}});
+  } else {
+    request = http_post_form(p.token_url, params, {{"Accept", "application/json"}});
+  }
+  auto response = http.send(request);
   if (!response.ok()) return response.error();
-  return parse_token_response(p, *response, now);
+  auto tokens = parse_token_response(p, *response, now);
+  if (!tokens.ok()) return with_secrets_removed(tokens.error(), {code, verifier, secret});
+  if (p.hooks.finish_tokens) {
+    if (auto finished = p.hooks.finish_tokens(http, p, *tokens, now); !finished.ok())
+      return with_secrets_removed(finished.error(), {code, verifier, secret, tokens->access_token});
+  }
+  return tokens;
 }
 
 Result<Profile> fetch_profile(HttpClient& http, const Provider& p, const TokenSet& tokens) {
-  Headers headers = p.api_headers;
-  headers.emplace_back("Authorization", "Bearer " + tokens.access_token);
-  auto response = http.send(http_get(p.userinfo_url, headers));
+  HttpRequest request = api_request(p, tokens, p.userinfo_url, p.userinfo_params);
+  auto response = http.send(request);
   if (!response.ok()) return response.error();
-  if (response->status == 401)
-    return make_error(ErrorKind::provider_error,
-                      p.name + " refused the access token at its user endpoint (HTTP 401)");
-  if (response->status < 200 || response->status > 299)
-    return make_error(ErrorKind::provider_error,
-                      p.name + " user endpoint answered HTTP " + std::to_string(response->status));
-  auto user = parse_json_answer(p, *response, "user endpoint");
-  if (!user.ok()) return user.error();
-  if (!cJSON_IsObject(user->get()))
-    return make_error(ErrorKind::provider_error,
-                      p.name + " user endpoint answered JSON that is not an object");
+  auto hide = {std::string_view(tokens.access_token), std::string_view(p.config->client_secret)};
+  auto user = json_answer(p, *response, "user endpoint");
+  if (!user.ok()) return with_secrets_removed(user.error(), hide);
   auto profile = normalize_profile(p, user->get());
   if (!profile.ok()) return profile;
-  if (p.type == ProviderType::github && !profile->email && !p.emails_url.empty()) {
-    // Best effort: without user:email scope GitHub refuses, and the login still stands.
-    auto emails = http.send(http_get(p.emails_url, headers));
-    if (emails.ok() && emails->status == 200) {
-      if (auto list = json_parse(emails->body); list.ok())
-        profile->email = primary_verified_email(list->get());
-    }
-  }
+  if (!tokens.subject.empty() && profile->id != tokens.subject)
+    return make_error(ErrorKind::provider_error,
+                      p.name + " gave a token for one user and the profile of another");
+  if (p.hooks.complete_profile) p.hooks.complete_profile(http, p, request, *profile);
   return profile;
 }
 

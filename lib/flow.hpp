@@ -1,14 +1,17 @@
 // The OAuth2 authorization-code flow with PKCE, step by step: the authorize URL,
-// the code exchange, and fetching the user. No I/O but through HttpClient.
+// the code exchange, and fetching the user. Provider quirks come in through
+// Provider::hooks; no I/O but through HttpClient.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "error.hpp"
 #include "http_client.hpp"
+#include "json.hpp"
 #include "profile.hpp"
 #include "provider.hpp"
-#include "sessions.hpp"
+#include "tokens.hpp"
 
 namespace oauthfcgi {
 
@@ -21,17 +24,32 @@ Pkce new_pkce();
 Result<std::string> authorize_url(const Provider& provider, const std::string& redirect_uri,
                                   const std::string& state, const std::string& code_challenge);
 
-// POSTs the code (client_id + client_secret in the form, Accept: application/json)
-// and reads the answer, JSON or form-encoded. An "error" field fails even with 200.
+// Exchanges the code (POST form, or GET for Facebook; Accept: application/json) and
+// runs the provider's finish_tokens hook. Errors never quote the code, verifier or secret.
 Result<TokenSet> exchange_code(HttpClient& http, const Provider& provider, const std::string& redirect_uri,
                                const std::string& code, const std::string& verifier, long now);
 
-// The token endpoint's answer -> TokenSet, or a provider_error naming what was wrong.
-Result<TokenSet> parse_token_response(const Provider& provider, const HttpResponse& response, long now);
+// The token endpoint's answer (JSON, or the older form encoding) -> TokenSet, or a
+// provider_error naming what was wrong. An "error" field fails even with HTTP 200.
+// `what` names the call in reasons.
+Result<TokenSet> parse_token_response(const Provider& provider, const HttpResponse& response, long now,
+                                      std::string_view what = "token endpoint");
 
-// GETs the user document (Authorization: Bearer) and normalises it; for GitHub,
-// a missing public email is filled from /user/emails (primary and verified).
+// GETs the user document with the token and normalises it; hooks fill what it lacks.
+// When tokens.subject is set, the document's id must equal it.
 Result<Profile> fetch_profile(HttpClient& http, const Provider& provider, const TokenSet& tokens);
+
+// ---- pieces the provider hooks share ----
+
+// A provider answer that must be a JSON object: the answer_error hook first, then the
+// HTTP status (with the provider's own message when it gave one), then HTML or junk.
+Result<Json> json_answer(const Provider& provider, const HttpResponse& response, std::string_view what);
+// GET url?params to the provider's API with the user's token: Bearer, the type's
+// headers, and its signature hook.
+HttpRequest api_request(const Provider& provider, const TokenSet& tokens, const std::string& url,
+                        const Params& params = {});
+// Content-Type without parameters, lower case.
+std::string content_type(const HttpResponse& response);
 
 long unix_now();
 

@@ -1,6 +1,7 @@
 // GET <prefix>/callback/<provider>?code=…&state=…
 #include "flow.hpp"
 #include "handlers.hpp"
+#include "sessions.hpp"
 #include "text.hpp"
 
 namespace oauthfcgi {
@@ -15,22 +16,30 @@ Result<std::string> single(const Request& request, const char* name) {
   return p.value;
 }
 
-// The provider sent the browser back with an error instead of a code.
-Response provider_refused(const Request& request, Context& ctx, const std::string& provider,
+// The provider sent the browser back with an error instead of a code. Its
+// error_description is anyone's text (the URL can be forged): excerpted, and escaped
+// by the page.
+Response provider_refused(const Request& request, Context& ctx, const Provider& provider,
                           const std::string& error) {
   // Consume the state so it can't be replayed; its outcome doesn't change the answer.
   if (auto state = single(request, "state"); state.ok())
     (void)AuthStore(ctx.store, ctx.keys).take_state(*state);
+  std::string said;
+  if (ParamLookup d = request.query_param("error_description");
+      d.state == ParamState::single && !d.value.empty())
+    said = " " + provider.display_name + " said: \"" + printable_excerpt(d.value, 200) + "\".";
   if (error == "access_denied") {
-    ctx.log.info("login_declined", {{"provider", provider}});
-    Response r = Response::html_page(403, "Sign-in cancelled",
-                                     "You chose not to sign in. Nothing was shared with this site.",
-                                     login_path(ctx.config), "Sign in again");
-    return r;
+    ParamLookup why = request.query_param("error_reason");
+    ctx.log.info("login_declined", {{"provider", provider.name},
+                                    {"provider_error", printable_excerpt(error, 64)},
+                                    {"error_reason", printable_excerpt(why.value, 64)}});
+    return Response::html_page(403, "Sign-in cancelled",
+                               "You chose not to sign in. Nothing was shared with this site." + said,
+                               login_path(ctx.config), "Sign in again");
   }
   return fail(ctx,
-              make_error(ErrorKind::provider_error,
-                         provider + " refused the sign-in: " + printable_excerpt(error, 64)),
+              make_error(ErrorKind::provider_error, provider.name + " refused the sign-in: " +
+                                                        printable_excerpt(error, 64) + "." + said),
               ErrorStyle::html, "callback");
 }
 
@@ -51,7 +60,7 @@ Response handle_callback(const Request& request, Context& ctx) {
   if (!provider.ok()) return fail(ctx, provider.error(), ErrorStyle::html, "callback");
 
   if (ParamLookup error = request.query_param("error"); error.state != ParamState::missing)
-    return provider_refused(request, ctx, provider->name, error.value);
+    return provider_refused(request, ctx, *provider, error.value);
 
   auto state = single(request, "state");
   if (!state.ok()) return fail(ctx, state.error(), ErrorStyle::html, "callback");

@@ -2,6 +2,7 @@
 #include "flow.hpp"
 #include "handlers.hpp"
 #include "return_to.hpp"
+#include "sessions.hpp"
 
 namespace oauthfcgi {
 namespace {

@@ -1,4 +1,5 @@
 // GET <prefix>/profile: the signed-in user as JSON, never a token.
+#include "flow.hpp"
 #include "handlers.hpp"
 #include "sessions.hpp"
 
@@ -15,7 +16,11 @@ Response handle_profile(const Request& request, Context& ctx) {
   if (!session.ok()) return fail(ctx, session.error(), ErrorStyle::json, "profile");
   if (!session->has_value())
     return error_response(make_error(ErrorKind::unauthenticated, "not signed in"), ErrorStyle::json);
-  return Response::json(200, profile_json((*session)->profile));
+  // The profile, and what is known of the token: expiry, validity, scopes. Never the token.
+  Json body = json_object();
+  profile_to(body.get(), (*session)->profile);
+  token_info_to(body.get(), (*session)->tokens, unix_now());
+  return Response::json(200, json_print(body.get()));
 }
 
 } // namespace oauthfcgi

@@ -63,6 +63,14 @@ Result<Profile> normalize_profile(const Provider& provider, const cJSON* user) {
     p.name = first_string(user, {"name"});
     p.email = first_string(user, {"email"});
     p.avatar_url = first_string(user, {"avatar_url"});
+  } else if (provider.type == ProviderType::facebook) {
+    // Graph /me?fields=id,name,email,picture: no login name since Graph v2.0.
+    id = json_id(user, "id");
+    p.name = first_string(user, {"name"});
+    p.email = first_string(user, {"email"});
+    const cJSON* picture = cJSON_GetObjectItemCaseSensitive(user, "picture");
+    if (const cJSON* data = cJSON_GetObjectItemCaseSensitive(picture, "data"); cJSON_IsObject(data))
+      p.avatar_url = first_string(data, {"url"});
   } else {
     id = json_id(user, "sub");
     if (!id) id = json_id(user, "id");

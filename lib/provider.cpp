@@ -3,7 +3,7 @@
 namespace oauthfcgi {
 namespace {
 
-void default_if_empty(std::string& field, const char* value) {
+void default_if_empty(std::string& field, const std::string& value) {
   if (field.empty()) field = value;
 }
 
@@ -19,20 +19,41 @@ Result<Provider> resolve_provider(const ProviderConfig& c) {
   p.userinfo_url = c.userinfo_url;
   p.emails_url = c.emails_url;
   p.revoke_url = c.revoke_url;
+  p.debug_token_url = c.debug_token_url;
   p.scope = c.scope;
   p.pkce = c.pkce;
   p.display_name = c.name;
   switch (c.type) {
   case ProviderType::github:
     // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+    // GitHub Enterprise Server: override the endpoints (https://HOST/login/oauth/...,
+    // https://HOST/api/v3/user).
     default_if_empty(p.authorize_url, "https://github.com/login/oauth/authorize");
     default_if_empty(p.token_url, "https://github.com/login/oauth/access_token");
     default_if_empty(p.userinfo_url, "https://api.github.com/user");
     default_if_empty(p.emails_url, "https://api.github.com/user/emails");
     if (!c.scope_set) p.scope = {"read:user", "user:email"};
     p.api_headers = {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}};
+    p.hooks = github_hooks();
     p.display_name = "GitHub";
     break;
+  case ProviderType::facebook: {
+    // https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow
+    const std::string graph = "https://graph.facebook.com/" + c.graph_version;
+    default_if_empty(p.authorize_url, "https://www.facebook.com/" + c.graph_version + "/dialog/oauth");
+    default_if_empty(p.token_url, graph + "/oauth/access_token");
+    default_if_empty(p.userinfo_url, graph + "/me");
+    default_if_empty(p.debug_token_url, graph + "/debug_token");
+    default_if_empty(p.revoke_url, graph + "/me/permissions");
+    if (!c.scope_set) p.scope = {"email", "public_profile"};
+    p.token_request = TokenRequestStyle::get_query;
+    p.send_grant_type = false;
+    p.api_headers = {{"Accept", "application/json"}};
+    p.userinfo_params = {{"fields", "id,name,email,picture"}};
+    p.hooks = facebook_hooks();
+    p.display_name = "Facebook";
+    break;
+  }
   case ProviderType::oauth2:
     // The config parser already insists on the three endpoints.
     p.api_headers = {{"Accept", "application/json"}};

@@ -1,8 +1,11 @@
-// What each provider type needs, as data: endpoints, default scope, and the few
-// quirks (headers, where the email lives). Resolved once from the config.
+// What each provider type needs, as data: endpoints, default scope, the shape of its
+// token request, and a few hooks for the quirks data can't say (github.cpp,
+// facebook.cpp). Resolved once from the config; flow.cpp runs the steps.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config.hpp"
@@ -11,24 +14,59 @@
 
 namespace oauthfcgi {
 
+struct Provider;
+struct Profile;
+struct TokenSet;
+
+// Quirks as small functions. nullptr = the provider behaves like plain OAuth2 there.
+struct ProviderHooks {
+  // A provider-specific error in an answer (rate limits, Graph API errors), read
+  // before the generic checks. `what` names the endpoint for the reason.
+  std::optional<Error> (*answer_error)(const Provider&, const HttpResponse&, std::string_view what) = nullptr;
+  // After the code exchange, before the user is fetched (Facebook: long-lived
+  // token, debug_token). May replace or annotate the tokens.
+  Result<void> (*finish_tokens)(HttpClient&, const Provider&, TokenSet&, long now) = nullptr;
+  // Adds what every API call with the user's token must carry (Facebook: appsecret_proof).
+  void (*sign_api_request)(const Provider&, const TokenSet&, HttpRequest&) = nullptr;
+  // Fills what the user document lacks (GitHub: the email from /user/emails).
+  void (*complete_profile)(HttpClient&, const Provider&, const HttpRequest& user_request, Profile&) = nullptr;
+};
+
+enum class TokenRequestStyle {
+  post_form, // RFC 6749: POST application/x-www-form-urlencoded
+  get_query, // Facebook: GET with the parameters in the query
+};
+
 struct Provider {
   std::string name;
   ProviderType type = ProviderType::oauth2;
   const ProviderConfig* config = nullptr; // client_id, client_secret, access rules
-  std::string authorize_url, token_url, userinfo_url, emails_url, revoke_url;
+  std::string authorize_url, token_url, userinfo_url, emails_url, revoke_url, debug_token_url;
   std::vector<std::string> scope;
   bool pkce = true;
+  TokenRequestStyle token_request = TokenRequestStyle::post_form;
+  // Send grant_type=authorization_code with the code (Facebook's documented request has none).
+  bool send_grant_type = true;
   // Headers every API call to this provider carries (GitHub wants its Accept and version).
   Headers api_headers;
+  // Query parameters of the user document request (Facebook: fields=...).
+  Params userinfo_params;
+  ProviderHooks hooks;
   // Human name for pages: "GitHub", or the section name for generic types.
   std::string display_name;
 };
 
 // Applies the type's defaults to a [provider NAME] section. Types whose flow is not
 // built yet are an error naming the type.
+// The Provider points into `config`, which must outlive it.
 Result<Provider> resolve_provider(const ProviderConfig& config);
+Result<Provider> resolve_provider(ProviderConfig&&) = delete;
 
 // redirect_uri = public_url + route_prefix + "/callback/" + name, exactly.
 std::string redirect_uri(const Config& config, const std::string& provider_name);
+
+// The hooks of each type that has quirks (github.cpp, facebook.cpp).
+ProviderHooks github_hooks();
+ProviderHooks facebook_hooks();
 
 } // namespace oauthfcgi

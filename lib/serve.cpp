@@ -631,7 +631,8 @@ Services default_services() {
     return std::make_unique<RedisStore>(c.redis);
   };
   s.make_http = [](const Config& c) -> std::unique_ptr<HttpClient> {
-    return std::make_unique<CurlHttpClient>(c.http);
+    // GitHub refuses API calls without a User-Agent; name ourselves and the version.
+    return std::make_unique<CurlHttpClient>(c.http, std::string("oauth-fcgi/") + kVersion);
   };
   return s;
 }

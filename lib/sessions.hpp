@@ -16,6 +16,7 @@
 #include "error.hpp"
 #include "profile.hpp"
 #include "store.hpp"
+#include "tokens.hpp"
 
 namespace oauthfcgi {
 
@@ -28,12 +29,6 @@ struct LoginState {
   std::string verifier; // PKCE code_verifier
   std::string return_to;
   long created = 0; // unix seconds
-};
-
-struct TokenSet {
-  std::string access_token, token_type, refresh_token, scope, id_token;
-  long expires_at = 0;         // unix seconds; 0 = not said
-  long refresh_expires_at = 0; // unix seconds; 0 = not said
 };
 
 struct Session {

@@ -26,6 +26,16 @@ std::string printable_excerpt(std::string_view s, size_t max) {
   return out;
 }
 
+std::string redact_values(std::string text, std::initializer_list<std::string_view> values) {
+  static constexpr std::string_view kMark = "[redacted]";
+  for (std::string_view v : values) {
+    if (v.empty()) continue;
+    for (size_t at = text.find(v); at != std::string::npos; at = text.find(v, at + kMark.size()))
+      text.replace(at, v.size(), kMark);
+  }
+  return text;
+}
+
 std::string json_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());

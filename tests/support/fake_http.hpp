@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "config.hpp"
 #include "http_client.hpp"
 
 namespace testutil {
@@ -14,15 +15,19 @@ public:
   using Reply = std::function<oauthfcgi::Result<oauthfcgi::HttpResponse>(const oauthfcgi::HttpRequest&)>;
   // Answers requests whose URL starts with `prefix` (first match wins).
   void on(std::string prefix, Reply reply) { routes_.push_back({std::move(prefix), std::move(reply)}); }
-  void on_json(std::string prefix, long status, std::string body) {
+  // A fixed answer; headers lower-cased as the real client gives them.
+  void on_answer(std::string prefix, long status, oauthfcgi::Headers headers, std::string body) {
     on(std::move(prefix),
-       [status, body](const oauthfcgi::HttpRequest&) -> oauthfcgi::Result<oauthfcgi::HttpResponse> {
+       [status, headers, body](const oauthfcgi::HttpRequest&) -> oauthfcgi::Result<oauthfcgi::HttpResponse> {
          oauthfcgi::HttpResponse r;
          r.status = status;
-         r.headers = {{"content-type", "application/json"}};
+         r.headers = headers;
          r.body = body;
          return r;
        });
+  }
+  void on_json(std::string prefix, long status, std::string body) {
+    on_answer(std::move(prefix), status, {{"content-type", "application/json"}}, std::move(body));
   }
   oauthfcgi::Result<oauthfcgi::HttpResponse> send(const oauthfcgi::HttpRequest& request) override {
     requests.push_back(request);
@@ -35,5 +40,25 @@ public:
 private:
   std::vector<std::pair<std::string, Reply>> routes_;
 };
+
+// Provider sections for flow tests. resolve_provider keeps a pointer to the section:
+// hold it in a variable that outlives the Provider.
+inline oauthfcgi::ProviderConfig github_test_config() {
+  oauthfcgi::ProviderConfig c;
+  c.name = "github";
+  c.type = oauthfcgi::ProviderType::github;
+  c.client_id = "Iv1.client";
+  c.client_secret = "s3cret";
+  return c;
+}
+inline oauthfcgi::ProviderConfig facebook_test_config() {
+  oauthfcgi::ProviderConfig c;
+  c.name = "facebook";
+  c.type = oauthfcgi::ProviderType::facebook;
+  c.client_id = "1234567890";
+  c.client_secret = "app-secret";
+  c.graph_version = "v19.0";
+  return c;
+}
 
 } // namespace testutil

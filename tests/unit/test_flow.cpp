@@ -8,14 +8,7 @@
 using namespace oauthfcgi;
 
 namespace {
-ProviderConfig github_config() {
-  ProviderConfig c;
-  c.name = "github";
-  c.type = ProviderType::github;
-  c.client_id = "Iv1.client";
-  c.client_secret = "s3cret";
-  return c;
-}
+using testutil::github_test_config;
 HttpResponse answer(long status, std::string ct, std::string body) {
   HttpResponse r;
   r.status = status;
@@ -26,7 +19,7 @@ HttpResponse answer(long status, std::string ct, std::string body) {
 } // namespace
 
 TEST(Flow, GithubDefaultsFillEndpointsAndScope) {
-  ProviderConfig c = github_config();
+  ProviderConfig c = github_test_config();
   auto p = resolve_provider(c);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->authorize_url, "https://github.com/login/oauth/authorize");
@@ -37,7 +30,7 @@ TEST(Flow, GithubDefaultsFillEndpointsAndScope) {
 }
 
 TEST(Flow, AuthorizeUrlCarriesEveryParameterEncoded) {
-  ProviderConfig c = github_config();
+  ProviderConfig c = github_test_config();
   auto p = resolve_provider(c);
   Pkce pkce = new_pkce();
   EXPECT_EQ(pkce.challenge, base64url_encode(sha256(pkce.verifier)));
@@ -58,7 +51,8 @@ TEST(Flow, AuthorizeUrlCarriesEveryParameterEncoded) {
 }
 
 TEST(Flow, TokenAnswerInJsonOrFormEncoding) {
-  auto p = resolve_provider(github_config());
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
   auto json = parse_token_response(
       *p,
       answer(
@@ -80,7 +74,8 @@ TEST(Flow, TokenAnswerInJsonOrFormEncoding) {
 }
 
 TEST(Flow, AnErrorFieldFailsEvenWithStatus200) {
-  auto p = resolve_provider(github_config());
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
   auto r = parse_token_response(
       *p,
       answer(
@@ -96,7 +91,8 @@ TEST(Flow, AnErrorFieldFailsEvenWithStatus200) {
 }
 
 TEST(Flow, MalformedTokenAnswersAreProviderErrors) {
-  auto p = resolve_provider(github_config());
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
   for (auto [status, ct, body] : std::vector<std::tuple<long, std::string, std::string>>{
            {200, "text/html", "<html>login</html>"},
            {200, "application/json", "{not json"},
@@ -113,7 +109,8 @@ TEST(Flow, MalformedTokenAnswersAreProviderErrors) {
 }
 
 TEST(Flow, ExchangePostsCodeVerifierAndClientCredentials) {
-  auto p = resolve_provider(github_config());
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
   testutil::FakeHttp http;
   http.on_json("https://github.com/login/oauth/access_token", 200,
                R"({"access_token":"t","token_type":"bearer"})");
@@ -136,7 +133,8 @@ TEST(Flow, ExchangePostsCodeVerifierAndClientCredentials) {
 }
 
 TEST(Flow, GithubProfileFallsBackToPrimaryVerifiedEmail) {
-  auto p = resolve_provider(github_config());
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
   testutil::FakeHttp http;
   http.on_json(
       "https://api.github.com/user/emails", 200,
@@ -164,7 +162,8 @@ TEST(Flow, GithubProfileFallsBackToPrimaryVerifiedEmail) {
 }
 
 TEST(Flow, UserEndpointRefusalsAreProviderErrors) {
-  auto p = resolve_provider(github_config());
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
   TokenSet t;
   t.access_token = "tok";
   for (auto [status, body] :

@@ -118,7 +118,7 @@ TEST_F(Handlers, WholeLoginSetsANewSessionAndReturnsToTheAskedPage) {
   EXPECT_EQ(p.status, 200);
   EXPECT_EQ(
       p.body,
-      R"({"provider":"github","id":"583231","login":"octocat","name":"The Octocat","email":"octo@example.com","avatar_url":null})");
+      R"({"provider":"github","id":"583231","login":"octocat","name":"The Octocat","email":"octo@example.com","avatar_url":null,"token":{"expires_at":null,"valid":true,"scopes":["read:user"]}})");
   EXPECT_EQ(p.body.find("gho_TOKEN"), std::string::npos);
 }
 
