@@ -5,8 +5,9 @@
                     [--code-ttl 600] [--token-ttl 0]
 
 Serves a generic RFC 6749 + RFC 7636 (PKCE) + RFC 7009 provider under /oauth2, a
-GitHub look-alike under /github (github.com and api.github.com paths), and a
-control API under /_dev. It is deliberately as strict as the specifications and
+GitHub look-alike under /github (github.com and api.github.com paths), Facebook Login
+and the Graph API under /facebook (facebook.py next to this file), and a control API
+under /_dev. It is deliberately as strict as the specifications and
 GitHub's documentation, so that whatever works here works against the real thing.
 See README.md next to this file for the endpoints and the control API.
 """
@@ -16,7 +17,9 @@ import base64
 import hashlib
 import hmac
 import html
+import importlib.util
 import json
+import os
 import re
 import secrets
 import select
@@ -71,9 +74,13 @@ GH_TOKEN_ERROR_TEXT = {
 VERIFIER_RE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 S256_CHALLENGE_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 B64TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/-]+=*")   # RFC 6750 2.1 b64token
-FAULT_ENDPOINTS = ("authorize", "token", "userinfo", "user", "emails", "revoke")
-FAULT_MODES = ("500", "html", "empty", "badjson", "slow", "hang", "big", "invalid_token")
-COUNTERS = ("authorize", "token", "token_errors", "userinfo", "user", "emails", "revoke", "refresh")
+FAULT_ENDPOINTS = ("authorize", "token", "userinfo", "user", "emails", "revoke", "exchange", "me", "debug_token")
+FAULT_MODES = ("500", "html", "empty", "badjson", "slow", "hang", "big", "invalid_token", "ratelimit", "secondary",
+               "form", "other_app")
+# Modes that only make sense on some endpoints; the others take any mode.
+FAULT_MODE_ENDPOINTS = {"form": ("token", "exchange"), "other_app": ("debug_token",)}
+COUNTERS = ("authorize", "token", "token_errors", "userinfo", "user", "emails", "revoke", "refresh",
+            "exchange", "me", "debug_token")
 
 
 class HttpReply(Exception):
@@ -167,7 +174,7 @@ class Store:
             self.faults.clear()
             self.codes, self.tokens, self.grants, self.api_used, self.issued = {}, {}, {}, {}, 0
             self.stats = dict.fromkeys(COUNTERS, 0)
-            self.last_token_request = self.last_authorize_request = None
+            self.last_token_request = self.last_authorize_request = self.last_me_request = None
 
     def count(self, name):
         with self.lock:
@@ -177,11 +184,12 @@ class Store:
         with self.lock:
             return dict(self.stats, last_token_request=self.last_token_request,
                         last_authorize_request=self.last_authorize_request,
+                        last_me_request=self.last_me_request,
                         faults={k: dict(v) for k, v in self.faults.items()})
 
     # codes
-    def issue_code(self, flavor, client_id, redirect_uri, challenge, scope, login):
-        code = secrets.token_hex(10) if flavor == "github" else secrets.token_urlsafe(24)
+    def issue_code(self, flavor, client_id, redirect_uri, challenge, scope, login, value=None):
+        code = value or (secrets.token_hex(10) if flavor == "github" else secrets.token_urlsafe(24))
         with self.lock:
             self.issued += 1
             if self.issued % 1000 == 0:
@@ -344,7 +352,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def do_GET(self):
-        self.note = None
+        self.note = self.fault_mode = self.path_match = self.fb_version = None
         url = urlsplit(self.path)
         self.route, self.query = url.path, url.query
         try:
@@ -407,6 +415,8 @@ class Handler(BaseHTTPRequestHandler):
         route = ROUTES.get(self.route)
         if route is None and self.route.startswith("/github/api/applications/"):
             route = ROUTES["/github/api/applications/*"]
+        if route is None and self.route.startswith("/facebook/"):
+            route, self.path_match = facebook.match_route(self.route)
         if route is None:
             if self.route.startswith("/github/api/"):
                 raise json_reply(404, {"message": "Not Found", "documentation_url": GH_DOCS + "/rest",
@@ -433,7 +443,10 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "slow":
             time.sleep(f["ms"] / 1000.0)
             return False
-        if endpoint == "token":
+        if mode in ("form", "other_app"):   # answered normally, only shaped differently by the handler
+            self.fault_mode = mode
+            return False
+        if endpoint in ("token", "exchange"):
             self.store.count("token_errors")
         if mode == "hang":
             self.hang()
@@ -453,6 +466,14 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "big":   # valid JSON, just far too large: exercises max_response_bytes
             pad = BIG_BODY_BYTES - len('{"padding":""}')
             return HttpReply(200, '{"padding":"' + "x" * pad + '"}', "application/json", note="fault big")
+        graph = self.route.startswith("/facebook/graph/")   # the dialog keeps the generic answers
+        if graph and mode in ("invalid_token", "ratelimit"):
+            return facebook.fault_reply(self, endpoint, mode)
+        if mode in ("ratelimit", "secondary"):
+            if endpoint in ("user", "emails"):
+                return gh_rate_limited(self, primary=mode == "ratelimit")
+            return HttpReply(429, "Too Many Requests\n", "text/plain; charset=utf-8", [("Retry-After", "60")],
+                             note=f"fault {mode}")
         # invalid_token: what that endpoint says about a bad credential
         if endpoint in ("user", "emails"):
             return gh_bad_credentials()
@@ -804,6 +825,32 @@ def gh_bad_credentials():
                             "status": "401"}, note="bad credentials")
 
 
+def gh_rate_limited(h, primary):
+    """The fault modes ratelimit (primary limit: 403, remaining 0) and secondary (429 with retry-after)."""
+    scheme, _, token = h.headers.get("Authorization", "").partition(" ")
+    rec = h.store.check_access("github", token.strip()) if scheme.lower() in ("bearer", "token") else None
+    login = rec["login"] if rec else DEFAULT_USER
+    request_id = ":".join(secrets.token_hex(n).upper() for n in (2, 3, 3, 3, 4))
+    support = f"If you reach out to GitHub Support for help, please include the request ID {request_id}."
+    if primary:
+        reset = int(time.time()) // 3600 * 3600 + 3600
+        headers = [("X-RateLimit-Limit", "5000"), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", str(reset)),
+                   ("X-RateLimit-Used", "5000"), ("X-RateLimit-Resource", "core")]
+        body = {"message": f"API rate limit exceeded for user ID {USERS[login]['id']}. {support}",
+                "documentation_url": GH_DOCS + "/rest/overview/rate-limits-for-the-rest-api", "status": "403"}
+        status = 403
+    else:
+        # The primary limit is not spent: the usual headers, remaining above 0, and a Retry-After.
+        headers = [("Retry-After", "60")] + h.store.rate_limit(login)
+        body = {"message": f"You have exceeded a secondary rate limit. Please wait a few minutes before you try "
+                           f"again. {support}",
+                "documentation_url": GH_DOCS + "/rest/overview/rate-limits-for-the-rest-api"
+                                               "#about-secondary-rate-limits", "status": "429"}
+        status = 429
+    return json_reply(status, body, headers + [("X-GitHub-Request-Id", request_id)], GH_JSON,
+                      note="fault " + ("ratelimit" if primary else "secondary"))
+
+
 def github_api_prelude(h):
     """What api.github.com checks before any endpoint: User-Agent, API version, credentials."""
     if not h.headers.get("User-Agent", "").strip():
@@ -929,8 +976,10 @@ def dev_fault(h):
     q, _ = parse_params(h.query)
     endpoint, mode = q.get("endpoint"), q.get("mode")
     count, ms = q.get("count", "1"), q.get("ms", "1000")
-    if endpoint not in FAULT_ENDPOINTS or mode not in FAULT_MODES or not count.isdigit() or not ms.isdigit():
+    if endpoint not in FAULT_ENDPOINTS or mode not in FAULT_MODES or not count.isdigit() or not ms.isdigit() \
+            or endpoint not in FAULT_MODE_ENDPOINTS.get(mode, (endpoint,)):
         raise json_reply(400, {"error": "bad fault", "endpoints": FAULT_ENDPOINTS, "modes": FAULT_MODES,
+                               "only": FAULT_MODE_ENDPOINTS,
                                "count": "integer >= 0 (0 = until cleared)", "ms": "integer >= 0"})
     h.store.set_fault(endpoint, mode, int(count), int(ms))
     raise json_reply(200, {"faults": h.store.snapshot()["faults"]})
@@ -943,7 +992,20 @@ def dev_expire(h):
     raise json_reply(200, {"expired": h.store.expire(kind), "kind": kind})
 
 
-# path -> (methods, counter, fault endpoint, handler)
+def load_facebook():
+    """facebook.py sits next to this file and imports its plumbing from here. When this file runs as
+    a script it is __main__, so it is registered as dev_provider too: one module, one HttpReply."""
+    sys.modules.setdefault("dev_provider", sys.modules[__name__])
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "facebook.py")
+    spec = importlib.util.spec_from_file_location("dev_provider_facebook", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+facebook = load_facebook()
+
+# path -> (methods, counter, fault endpoint, handler); /facebook/ paths are matched by facebook.match_route
 ROUTES = {
     "/oauth2/authorize": (("GET",), "authorize", "authorize", oauth2_authorize),
     "/oauth2/token": (("POST",), "token", "token", oauth2_token),

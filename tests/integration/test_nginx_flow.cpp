@@ -9,55 +9,22 @@
 #include <thread>
 
 #include "browser.hpp"
-#include "stack.hpp"
+#include "stack_suite.hpp"
 
 using testutil::Browser;
 using testutil::Page;
+using testutil::query_value;
 using testutil::Stack;
 
 namespace {
 
-class NginxFlow : public ::testing::Test {
+class NginxFlow : public testutil::StackSuite<NginxFlow> {
 protected:
-  static void SetUpTestSuite() { stack_ = new Stack(); }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
-  void SetUp() override { stack_->provider_call("DELETE", "/_dev/fault"); }
-  void TearDown() override {
-    if (HasFailure()) std::cerr << "---- program logs ----\n" << stack_->program_logs().substr(0, 20000);
-  }
-
-  std::string base() const { return stack_->base(); }
-
-  // connect -> provider -> callback; returns the answer of the callback.
   Page login(Browser& b, const std::string& provider = "github", const std::string& query = "",
              const std::string& provider_extra = "") {
-    Page connect = b.get(base() + "/auth/connect/" + provider + query);
-    EXPECT_EQ(connect.status, 302) << connect.body;
-    Page authorize = b.get(connect.location() + provider_extra);
-    EXPECT_EQ(authorize.status, 302) << authorize.body;
-    return b.get(authorize.location());
+    return stack_->login(b, provider, query, provider_extra);
   }
-
-  static Stack* stack_;
 };
-Stack* NginxFlow::stack_ = nullptr;
-
-std::string query_value(const std::string& url, const std::string& name) {
-  auto q = url.find('?');
-  std::string query = q == std::string::npos ? "" : url.substr(q + 1);
-  size_t at = 0;
-  while (at <= query.size()) {
-    size_t amp = query.find('&', at);
-    std::string pair = query.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
-    if (pair.rfind(name + "=", 0) == 0) return pair.substr(name.size() + 1);
-    if (amp == std::string::npos) break;
-    at = amp + 1;
-  }
-  return "";
-}
 
 } // namespace
 

@@ -25,17 +25,30 @@ Stack::Stack(StackOptions options)
     : redis_(std::make_unique<RedisServer>()), nginx_port_(free_port()), upstream_port_(free_port()),
       provider_port_(free_port()), options_(std::move(options)) {
   std::string cb = base() + "/auth/callback/";
-  provider_ =
-      Process({"/usr/bin/python3", source_dir() + "/tests/dev_provider/dev_provider.py", "--port",
-               std::to_string(provider_port_), "--client", "github-client:github-secret:" + cb + "github",
-               "--client", "dev-client:dev-secret:" + cb + "dev"},
-              {}, dir_.file("provider.log"));
+  std::vector<std::string> provider_cmd = {
+      "/usr/bin/python3", source_dir() + "/tests/dev_provider/dev_provider.py",
+      "--port",           std::to_string(provider_port_),
+      "--client",         "github-client:github-secret:" + cb + "github",
+      "--client",         "dev-client:dev-secret:" + cb + "dev",
+      "--client",         "fb-client:fb-secret:" + cb + "facebook",
+      "--client",         "fb-client:fb-secret:" + cb + "facebook_old"};
+  provider_cmd.insert(provider_cmd.end(), options_.provider_args.begin(), options_.provider_args.end());
+  provider_ = Process(provider_cmd, {}, dir_.file("provider.log"));
   if (!wait_until([&] { return port_open(provider_port_); }))
     throw std::runtime_error("dev provider did not start: " + read_file(dir_.file("provider.log")));
 
   dir_.write("secret", "0123456789abcdef0123456789abcdef-test-secret");
   dir_.write("github.secret", "github-secret\n");
   std::string p = provider();
+  // Facebook's two hosts live under /facebook/www and /facebook/graph of the emulator;
+  // facebook_old speaks Graph v2.2, whose token answer is form-encoded.
+  auto facebook = [&](const std::string& name, const std::string& version) {
+    std::string graph = p + "/facebook/graph/" + version;
+    return "[provider " + name + "]\ntype = facebook\nclient_id = fb-client\nclient_secret = fb-secret\n" +
+           "graph_version = " + version + "\nauthorize_url = " + p + "/facebook/www/" + version +
+           "/dialog/oauth\ntoken_url = " + graph + "/oauth/access_token\nuserinfo_url = " + graph +
+           "/me\ndebug_token_url = " + graph + "/debug_token\nrevoke_url = " + graph + "/me/permissions\n\n";
+  };
   std::string config = "[server]\npublic_url = " + base() + "\nsecret_file = secret\nlog_level = info\n\n" +
                        "[redis]\nurl = " + redis_->url() + "\ntimeout_ms = 500\n\n" + options_.http_section +
                        "\n" + options_.limits_section + "\n" +
@@ -61,7 +74,8 @@ Stack::Stack(StackOptions options)
                        p +
                        "/oauth2/token\n"
                        "userinfo_url = " +
-                       p + "/oauth2/userinfo\n\n" + options_.extra_config;
+                       p + "/oauth2/userinfo\n\n" + facebook("facebook", "v19.0") +
+                       facebook("facebook_old", "v2.2") + options_.extra_config;
   dir_.write("oauth-fcgi.conf", config);
   start_programs();
   start_nginx();
@@ -141,6 +155,29 @@ void Stack::start_nginx() {
   if (!wait_until([&] { return port_open(nginx_port_) && port_open(upstream_port_); }))
     throw std::runtime_error("nginx did not start: " + read_file(dir_.file("nginx.log")) +
                              read_file(dir_.file("nginx-error.log")));
+}
+
+Page Stack::login(Browser& b, const std::string& provider, const std::string& query,
+                  const std::string& provider_extra) {
+  Page connect = b.get(base() + "/auth/connect/" + provider + query);
+  if (connect.status != 302) return connect;
+  Page authorize = b.get(connect.location() + provider_extra);
+  if (authorize.status != 302) return authorize;
+  return b.get(authorize.location());
+}
+
+std::string query_value(const std::string& url, const std::string& name) {
+  auto q = url.find('?');
+  std::string query = q == std::string::npos ? "" : url.substr(q + 1);
+  size_t at = 0;
+  while (at <= query.size()) {
+    size_t amp = query.find('&', at);
+    std::string pair = query.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
+    if (pair.rfind(name + "=", 0) == 0) return pair.substr(name.size() + 1);
+    if (amp == std::string::npos) break;
+    at = amp + 1;
+  }
+  return "";
 }
 
 std::string Stack::program_logs() const {

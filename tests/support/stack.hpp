@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "browser.hpp"
 #include "test_util.hpp"
 
 namespace testutil {
@@ -17,6 +18,7 @@ struct StackOptions {
   std::string http_section = "[http]\nconnect_timeout_ms = 1000\ntimeout_ms = 1500\n";
   std::string limits_section = "[limits]\nmax_query_bytes = 2048\nmax_cookie_bytes = 2048\n";
   int threads = 4;
+  std::vector<std::string> provider_args; // more dev_provider flags, e.g. {"--token-ttl", "3600"}
 };
 
 class Stack {
@@ -34,6 +36,10 @@ public:
   std::string provider_call(const std::string& method, const std::string& path);
   // A counter from the dev provider's /_dev/stats ("token", "user", ...).
   int provider_count(const std::string& name);
+  // connect -> provider -> callback in browser b; returns the callback's answer.
+  // provider_extra is appended to the authorize URL ("&dev_user=alice").
+  Page login(Browser& b, const std::string& provider = "github", const std::string& query = "",
+             const std::string& provider_extra = "");
   // The generated config file.
   std::string config_path() const { return dir_.file("oauth-fcgi.conf"); }
 
@@ -48,5 +54,8 @@ private:
   Process nginx_;
   StackOptions options_;
 };
+
+// A query parameter of a URL, still percent-encoded; "" when absent.
+std::string query_value(const std::string& url, const std::string& name);
 
 } // namespace testutil

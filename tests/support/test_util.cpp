@@ -257,6 +257,19 @@ std::string RedisServer::cli(const std::vector<std::string>& args) {
   return code == 0 ? out : "";
 }
 
+std::string RedisServer::dump_all() {
+  std::string out, keys = cli({"--scan"});
+  size_t at = 0;
+  while (at < keys.size()) {
+    size_t end = keys.find('\n', at);
+    if (end == std::string::npos) end = keys.size();
+    std::string key = keys.substr(at, end - at);
+    if (!key.empty()) out += key + " " + cli({"TTL", key}) + " " + cli({"GET", key}) + "\n";
+    at = end + 1;
+  }
+  return out;
+}
+
 std::string source_dir() {
 #ifdef OAUTHFCGI_SOURCE_DIR
   return OAUTHFCGI_SOURCE_DIR;

@@ -80,6 +80,9 @@ public:
   bool running();
   // redis-cli against this server; returns its stdout trimmed.
   std::string cli(const std::vector<std::string>& args);
+  // Every key, its TTL and its value ("key ttl value" lines), for tests that look for
+  // secrets in clear or keys without a TTL.
+  std::string dump_all();
 
 private:
   TempDir dir_;

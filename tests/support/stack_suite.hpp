@@ -1,0 +1,56 @@
+// A GoogleTest suite sharing one Stack (started once per suite, stopped pass or
+// fail): armed faults cleared before each test, program logs printed after a failure.
+// Suite is the deriving class (CRTP); it may define stack_options().
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include "stack.hpp"
+
+namespace testutil {
+
+template <class Suite> class StackSuite : public ::testing::Test {
+protected:
+  static StackOptions stack_options() { return {}; }
+  static void SetUpTestSuite() { stack_ = new Stack(Suite::stack_options()); }
+  static void TearDownTestSuite() {
+    delete stack_;
+    stack_ = nullptr;
+  }
+  void SetUp() override { stack_->provider_call("DELETE", "/_dev/fault"); }
+  void TearDown() override {
+    if (HasFailure()) std::cerr << "---- program logs ----\n" << stack_->program_logs().substr(0, 20000);
+  }
+
+  std::string base() const { return stack_->base(); }
+  // The next request to the emulator's `endpoint` misbehaves as `mode` (see its README).
+  void fault(const std::string& endpoint, const std::string& mode) {
+    stack_->provider_call("POST", "/_dev/fault?endpoint=" + endpoint + "&mode=" + mode);
+  }
+  // A 502 page whose text, and the programs' log, say `words`; the page links to a new start.
+  void expect_502_saying(const Page& page, const std::string& words) {
+    EXPECT_EQ(page.status, 502) << page.body;
+    EXPECT_NE(page.body.find(words), std::string::npos) << page.body;
+    EXPECT_NE(page.body.find("/auth/connect"), std::string::npos) << "a link to start again";
+    EXPECT_NE(stack_->program_logs().find(words), std::string::npos) << words;
+  }
+
+  // Signs in once at `provider`, then brings the same code back under another valid,
+  // unused state of the same browser: only the provider can refuse it.
+  Page replay_code(Browser& b, const std::string& provider) {
+    Page first = b.get(base() + "/auth/connect/" + provider);
+    Page second = b.get(base() + "/auth/connect/" + provider);
+    Page authorize = b.get(first.location());
+    std::string code = query_value(authorize.location(), "code");
+    EXPECT_FALSE(code.empty()) << authorize.location();
+    EXPECT_EQ(b.get(authorize.location()).status, 302);
+    return b.get(base() + "/auth/callback/" + provider + "?code=" + code +
+                 "&state=" + query_value(second.location(), "state"));
+  }
+
+  static inline Stack* stack_ = nullptr;
+};
+
+} // namespace testutil
