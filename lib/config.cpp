@@ -595,6 +595,10 @@ const std::vector<KeyDesc>& key_table() {
        [](Parser& p, Section& s, std::string_view v, int line) {
          if (auto b = p.boolean(line, "pkce", v)) p.provider(s).pkce = *b;
        }},
+      {Sec::provider, "offline_access",
+       [](Parser& p, Section& s, std::string_view v, int line) {
+         if (auto b = p.boolean(line, "offline_access", v)) p.provider(s).offline_access = *b;
+       }},
       OAUTH_ACCESS(Sec::provider, allowed_emails, p.provider(s).access),
       OAUTH_ACCESS(Sec::provider, allowed_domains, p.provider(s).access),
       OAUTH_ACCESS(Sec::provider, allowed_users, p.provider(s).access),
@@ -887,6 +891,16 @@ void Parser::check_provider(Section& s) {
   std::string type = provider_type_name(pc.type);
   if (s.has("base_url") && pc.type != ProviderType::gitlab) {
     error(s.line_of("base_url"), "base_url applies only to type gitlab, not " + type + " (remove it)");
+  }
+  bool openid = pc.type == ProviderType::oidc || pc.type == ProviderType::google;
+  if (s.has("issuer") && !openid) {
+    error(s.line_of("issuer"),
+          "issuer applies only to types oidc and google, not " + type +
+              (pc.type == ProviderType::gitlab ? " (gitlab uses base_url)" : " (remove it)"));
+  }
+  if (s.has("offline_access") && !openid && pc.type != ProviderType::gitlab) {
+    error(s.line_of("offline_access"),
+          "offline_access applies only to types oidc, google and gitlab, not " + type + " (remove it)");
   }
   if (s.has("graph_version") && pc.type != ProviderType::facebook) {
     error(s.line_of("graph_version"),

@@ -88,6 +88,9 @@ struct ProviderConfig {
   std::string base_url;                // gitlab
   std::string graph_version = "v19.0"; // facebook
   bool pkce = true;
+  // Ask for a refresh token: google sends access_type=offline and prompt=consent;
+  // oidc and gitlab add the offline_access scope.
+  bool offline_access = false;
   AccessRules access;
   int line = 0; // where the section starts, for messages
 };

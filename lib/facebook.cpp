@@ -110,8 +110,8 @@ Result<void> facebook_finish_tokens(HttpClient& http, const Provider& p, TokenSe
 }
 
 void facebook_sign(const Provider& p, const TokenSet& t, HttpRequest& request) {
-  auto signed_url =
-      append_query(request.url, {{"appsecret_proof", appsecret_proof(p.config->client_secret, t.access_token)}});
+  auto signed_url = append_query(
+      request.url, {{"appsecret_proof", appsecret_proof(p.config->client_secret, t.access_token)}});
   if (signed_url.ok()) request.url = *signed_url;
 }
 

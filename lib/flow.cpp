@@ -89,7 +89,8 @@ Pkce new_pkce() {
 }
 
 Result<std::string> authorize_url(const Provider& p, const std::string& redirect_uri,
-                                  const std::string& state, const std::string& code_challenge) {
+                                  const std::string& state, const std::string& code_challenge,
+                                  const std::string& nonce) {
   Params params = {{"response_type", "code"},
                    {"client_id", p.config->client_id},
                    {"redirect_uri", redirect_uri},
@@ -99,6 +100,8 @@ Result<std::string> authorize_url(const Provider& p, const std::string& redirect
     params.emplace_back("code_challenge", code_challenge);
     params.emplace_back("code_challenge_method", "S256");
   }
+  if (!nonce.empty()) params.emplace_back("nonce", nonce);
+  params.insert(params.end(), p.authorize_params.begin(), p.authorize_params.end());
   return append_query(p.authorize_url, params);
 }
 
@@ -175,10 +178,10 @@ Result<TokenSet> exchange_code(HttpClient& http, const Provider& p, const std::s
   const std::string& secret = p.config->client_secret;
   Params params;
   if (p.send_grant_type) params.emplace_back("grant_type", "authorization_code");
-  params.insert(params.end(), {{"client_id", p.config->client_id},
-                               {"redirect_uri", redirect_uri},
-                               {"client_secret", secret},
-                               {"code", code}});
+  // RFC 6749 2.3.1: Basic or the form, never both.
+  if (!p.basic_auth) params.insert(params.end(), {{"client_id", p.config->client_id}});
+  params.insert(params.end(), {{"redirect_uri", redirect_uri}, {"code", code}});
+  if (!p.basic_auth) params.emplace_back("client_secret", secret);
   if (p.pkce) params.emplace_back("code_verifier", verifier);
   HttpRequest request;
   if (p.token_request == TokenRequestStyle::get_query) {
@@ -187,6 +190,10 @@ Result<TokenSet> exchange_code(HttpClient& http, const Provider& p, const std::s
     request = http_get(*url, {{"Accept", "application/json"}});
   } else {
     request = http_post_form(p.token_url, params, {{"Accept", "application/json"}});
+  }
+  if (p.basic_auth) {
+    request.basic_user = p.config->client_id;
+    request.basic_password = secret;
   }
   auto response = http.send(request);
   if (!response.ok()) return response.error();

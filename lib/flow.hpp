@@ -21,8 +21,10 @@ struct Pkce {
 };
 Pkce new_pkce();
 
+// nonce: OpenID Connect only ("" = none sent).
 Result<std::string> authorize_url(const Provider& provider, const std::string& redirect_uri,
-                                  const std::string& state, const std::string& code_challenge);
+                                  const std::string& state, const std::string& code_challenge,
+                                  const std::string& nonce = "");
 
 // Exchanges the code (POST form, or GET for Facebook; Accept: application/json) and
 // runs the provider's finish_tokens hook. Errors never quote the code, verifier or secret.

@@ -1,6 +1,7 @@
 // GET <prefix>/callback/<provider>?code=…&state=…
 #include "flow.hpp"
 #include "handlers.hpp"
+#include "oidc.hpp"
 #include "sessions.hpp"
 #include "text.hpp"
 
@@ -43,6 +44,24 @@ Response provider_refused(const Request& request, Context& ctx, const Provider& 
               ErrorStyle::html, "callback");
 }
 
+// The code -> tokens (checked: the ID token for OpenID types) -> the user.
+Result<std::pair<TokenSet, Profile>> sign_in(Context& ctx, const Provider& provider, const std::string& code,
+                                             const LoginState& login, long now) {
+  auto tokens =
+      exchange_code(ctx.http, provider, redirect_uri(ctx.config, provider.name), code, login.verifier, now);
+  if (!tokens.ok()) return tokens.error();
+  Result<Profile> profile = make_error(ErrorKind::internal, "no profile");
+  if (provider.openid) {
+    auto claims = verify_id_token(provider, ctx.store, ctx.http, tokens->id_token, login.nonce, now);
+    if (!claims.ok()) return claims.error();
+    profile = oidc_profile(ctx.http, provider, *tokens, claims->get());
+  } else {
+    profile = fetch_profile(ctx.http, provider, *tokens);
+  }
+  if (!profile.ok()) return profile.error();
+  return std::pair{std::move(tokens.value()), std::move(profile.value())};
+}
+
 } // namespace
 
 Response handle_callback(const Request& request, Context& ctx) {
@@ -56,8 +75,21 @@ Response handle_callback(const Request& request, Context& ctx) {
   const ProviderConfig* pc = name && !name->empty() ? config.find_provider(*name) : nullptr;
   if (!pc)
     return fail(ctx, make_error(ErrorKind::not_found, "no such provider"), ErrorStyle::html, "callback");
-  auto provider = resolve_provider(*pc);
+  auto provider = ready_provider(*pc, ctx);
   if (!provider.ok()) return fail(ctx, provider.error(), ErrorStyle::html, "callback");
+
+  // RFC 9207: an OpenID server says who answered. Checked when it promises to, and
+  // whenever present: an answer from another server (mix-up) is refused.
+  if (provider->openid) {
+    ParamLookup iss = request.query_param("iss");
+    bool present = iss.state != ParamState::missing;
+    if ((present && (iss.state != ParamState::single || iss.value != provider->issuer)) ||
+        (!present && provider->iss_parameter_supported))
+      return fail(ctx,
+                  make_error(ErrorKind::bad_request, present ? "the sign-in answer names another issuer (iss)"
+                                                             : "the sign-in answer lacks the issuer (iss)"),
+                  ErrorStyle::html, "callback");
+  }
 
   if (ParamLookup error = request.query_param("error"); error.state != ParamState::missing)
     return provider_refused(request, ctx, *provider, error.value);
@@ -89,15 +121,13 @@ Response handle_callback(const Request& request, Context& ctx) {
                 ErrorStyle::html, "callback");
 
   long now = unix_now();
-  auto tokens =
-      exchange_code(ctx.http, *provider, redirect_uri(config, provider->name), *code, login.verifier, now);
-  if (!tokens.ok()) return fail(ctx, tokens.error(), ErrorStyle::html, "callback");
-  auto profile = fetch_profile(ctx.http, *provider, *tokens);
-  if (!profile.ok()) return fail(ctx, profile.error(), ErrorStyle::html, "callback");
+  auto signed_in = sign_in(ctx, *provider, *code, login, now);
+  if (!signed_in.ok()) return fail(ctx, signed_in.error(), ErrorStyle::html, "callback");
+  auto& [tokens, profile] = *signed_in;
 
   // A new session id at every login: a value planted before login is never promoted.
   std::string cookie_value = random_token(32);
-  Session session{std::move(profile.value()), std::move(tokens.value()), now, now + config.session.ttl};
+  Session session{std::move(profile), std::move(tokens), now, now + config.session.ttl};
   if (auto stored = auth.put_session(cookie_value, session, std::chrono::seconds(config.session.ttl));
       !stored.ok())
     return fail(ctx, stored.error(), ErrorStyle::html, "callback");

@@ -49,7 +49,7 @@ Response handle_connect(const Request& request, Context& ctx) {
   if (!pc)
     return fail(ctx, make_error(ErrorKind::not_found, "no provider named \"" + *name + "\""),
                 ErrorStyle::html, "connect");
-  auto provider = resolve_provider(*pc);
+  auto provider = ready_provider(*pc, ctx);
   if (!provider.ok()) return fail(ctx, provider.error(), ErrorStyle::html, "connect");
 
   // One binding value per browser, reused while it lives, so logins in several tabs all complete.
@@ -61,12 +61,15 @@ Response handle_connect(const Request& request, Context& ctx) {
 
   std::string state = random_token(32);
   Pkce pkce = new_pkce();
-  LoginState login{provider->name, binding_mac(ctx.keys, binding), pkce.verifier, return_to, unix_now()};
+  // OpenID Connect: a nonce the ID token must carry back (replay of an ID token).
+  std::string nonce = provider->openid ? random_token(32) : "";
+  LoginState login{provider->name, binding_mac(ctx.keys, binding), pkce.verifier, nonce, return_to,
+                   unix_now()};
   AuthStore auth(ctx.store, ctx.keys);
   if (auto stored = auth.put_state(state, login); !stored.ok())
     return fail(ctx, stored.error(), ErrorStyle::html, "connect");
 
-  auto url = authorize_url(*provider, redirect_uri(config, provider->name), state, pkce.challenge);
+  auto url = authorize_url(*provider, redirect_uri(config, provider->name), state, pkce.challenge, nonce);
   if (!url.ok()) return fail(ctx, url.error(), ErrorStyle::html, "connect");
   ctx.log.info("login_started", {{"provider", provider->name}});
   Response r = Response::redirect(302, *url);

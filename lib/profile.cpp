@@ -25,6 +25,7 @@ void profile_to(cJSON* o, const Profile& p) {
   json_set_optional(o, "name", p.name);
   json_set_optional(o, "email", p.email);
   json_set_optional(o, "avatar_url", p.avatar_url);
+  if (p.hd) json_set_string(o, "hd", *p.hd);
 }
 
 std::string profile_json(const Profile& p) {
@@ -44,6 +45,7 @@ Result<Profile> profile_from(const cJSON* o) {
   p.name = json_string(o, "name");
   p.email = json_string(o, "email");
   p.avatar_url = json_string(o, "avatar_url");
+  p.hd = json_string(o, "hd");
   return p;
 }
 
@@ -80,6 +82,7 @@ Result<Profile> normalize_profile(const Provider& provider, const cJSON* user) {
     if (json_bool(user, "email_verified") != std::optional<bool>(false))
       p.email = first_string(user, {"email"});
     p.avatar_url = first_string(user, {"picture", "avatar_url"});
+    p.hd = first_string(user, {"hd"});
   }
   if (!id || id->empty())
     return make_error(ErrorKind::provider_error, "the user document from " + provider.name + " has no id");

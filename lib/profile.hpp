@@ -15,6 +15,7 @@ struct Profile {
   std::string provider;
   std::string id;
   std::optional<std::string> login, name, email, avatar_url;
+  std::optional<std::string> hd; // Google Workspace domain (the hd claim); shown only when set
   // X-Auth-User: the login, or the email where the provider has no login, or the id.
   std::string user() const;
 };

@@ -7,6 +7,12 @@ void default_if_empty(std::string& field, const std::string& value) {
   if (field.empty()) field = value;
 }
 
+void add_scope(std::vector<std::string>& scope, const char* value, bool front = false) {
+  for (const auto& s : scope)
+    if (s == value) return;
+  scope.insert(front ? scope.begin() : scope.end(), value);
+}
+
 } // namespace
 
 Result<Provider> resolve_provider(const ProviderConfig& c) {
@@ -54,14 +60,40 @@ Result<Provider> resolve_provider(const ProviderConfig& c) {
     p.display_name = "Facebook";
     break;
   }
+  case ProviderType::google:
+    // https://developers.google.com/identity/openid-connect/openid-connect
+    p.openid = true;
+    p.issuer = c.issuer.empty() ? "https://accounts.google.com" : c.issuer;
+    if (!c.scope_set) p.scope = {"openid", "email", "profile"};
+    // Google gives a refresh token only with access_type=offline, and again only on consent.
+    if (c.offline_access) p.authorize_params = {{"access_type", "offline"}, {"prompt", "consent"}};
+    p.display_name = "Google";
+    break;
+  case ProviderType::gitlab:
+    // https://docs.gitlab.com/ee/integration/openid_connect_provider.html: the issuer is the base URL.
+    p.openid = true;
+    p.issuer = c.base_url;
+    if (!c.scope_set) p.scope = {"openid", "profile", "email"};
+    if (c.offline_access) add_scope(p.scope, "offline_access");
+    p.display_name = "GitLab";
+    break;
+  case ProviderType::oidc:
+    p.openid = true;
+    p.issuer = c.issuer;
+    if (!c.scope_set) p.scope = {"openid", "profile", "email"};
+    if (c.offline_access) {
+      add_scope(p.scope, "offline_access");
+      p.authorize_params = {{"prompt", "consent"}}; // OIDC Core 11: offline_access needs consent
+    }
+    break;
   case ProviderType::oauth2:
     // The config parser already insists on the three endpoints.
     p.api_headers = {{"Accept", "application/json"}};
     break;
-  default:
-    return make_error(ErrorKind::config, std::string("provider \"") + c.name + "\": type " +
-                                             provider_type_name(c.type) +
-                                             " is not supported by this version");
+  }
+  if (p.openid) {
+    add_scope(p.scope, "openid", true); // without it there is no ID token
+    p.api_headers = {{"Accept", "application/json"}};
   }
   return p;
 }

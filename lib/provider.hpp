@@ -45,6 +45,17 @@ struct Provider {
   std::vector<std::string> scope;
   bool pkce = true;
   TokenRequestStyle token_request = TokenRequestStyle::post_form;
+  // Client authentication at the token endpoint: HTTP Basic (client_secret_basic)
+  // instead of client_id + client_secret in the form (client_secret_post).
+  bool basic_auth = false;
+  // More authorize parameters (Google: access_type=offline, prompt=consent).
+  Params authorize_params;
+  // ---- OpenID Connect (oidc, google, gitlab): filled by discover() in oidc.cpp ----
+  bool openid = false; // ID token required, nonce sent, endpoints from discovery
+  std::string issuer;  // exact; the discovery document and every ID token must say it
+  std::string jwks_uri;
+  bool iss_parameter_supported = false;   // RFC 9207: the authorize response carries iss
+  std::vector<std::string> id_token_algs; // what we accept of what the server signs with
   // Send grant_type=authorization_code with the code (Facebook's documented request has none).
   bool send_grant_type = true;
   // Headers every API call to this provider carries (GitHub wants its Accept and version).
@@ -56,8 +67,8 @@ struct Provider {
   std::string display_name;
 };
 
-// Applies the type's defaults to a [provider NAME] section. Types whose flow is not
-// built yet are an error naming the type.
+// Applies the type's defaults to a [provider NAME] section. OpenID Connect types
+// still need discover() (oidc.hpp) for their endpoints.
 // The Provider points into `config`, which must outlive it.
 Result<Provider> resolve_provider(const ProviderConfig& config);
 Result<Provider> resolve_provider(ProviderConfig&&) = delete;

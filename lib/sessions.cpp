@@ -47,6 +47,7 @@ std::string encode_state(const LoginState& s) {
   json_set_string(o.get(), "provider", s.provider);
   json_set_string(o.get(), "binding", s.binding);
   json_set_string(o.get(), "verifier", s.verifier);
+  if (!s.nonce.empty()) json_set_string(o.get(), "nonce", s.nonce);
   json_set_string(o.get(), "return_to", s.return_to);
   json_set_number(o.get(), "created", static_cast<double>(s.created));
   return json_print(o.get());
@@ -62,6 +63,7 @@ std::optional<LoginState> decode_state(std::string_view text) {
   s.provider = *provider;
   s.binding = *binding;
   s.verifier = string_or_empty(o->get(), "verifier");
+  s.nonce = string_or_empty(o->get(), "nonce");
   s.return_to = string_or_empty(o->get(), "return_to");
   s.created = number_or_zero(o->get(), "created");
   return s;

@@ -27,6 +27,7 @@ struct LoginState {
   std::string provider;
   std::string binding;  // binding_mac() of the browser's binding cookie
   std::string verifier; // PKCE code_verifier
+  std::string nonce;    // OpenID Connect nonce; the ID token must carry it
   std::string return_to;
   long created = 0; // unix seconds
 };

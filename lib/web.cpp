@@ -1,4 +1,5 @@
 #include "handlers.hpp"
+#include "oidc.hpp"
 
 #include <algorithm>
 
@@ -49,6 +50,13 @@ std::optional<std::string> provider_from_tail(const std::string& tail) {
       }))
     return std::nullopt;
   return name;
+}
+
+Result<Provider> ready_provider(const ProviderConfig& config, Context& ctx) {
+  auto provider = resolve_provider(config);
+  if (!provider.ok() || !provider->openid) return provider;
+  if (auto discovered = discover(*provider, ctx.store, ctx.http); !discovered.ok()) return discovered.error();
+  return provider;
 }
 
 std::optional<std::string> session_cookie(const Request& request, const Config& config) {

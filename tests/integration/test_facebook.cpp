@@ -135,13 +135,15 @@ TEST_F(Facebook, BadAndReusedCodesAre502WithGraphsCode) {
   Page bad = b.get(base() + "/auth/callback/facebook?code=AQBnot-a-code&state=" +
                    query_value(connect.location(), "state"));
   expect_502_saying(bad, "(Graph error 100");
-  expect_502_saying(replay_code(b, "facebook"), "the authorization code was already used (Graph error 100/36009");
+  expect_502_saying(replay_code(b, "facebook"),
+                    "the authorization code was already used (Graph error 100/36009");
 }
 
 TEST_F(Facebook, TokenRefusedAtMeIs502WithCode190) {
   Browser b;
   fault("me", "invalid_token");
-  expect_502_saying(login(b), "facebook user endpoint: the access token is invalid or expired (Graph error 190");
+  expect_502_saying(login(b),
+                    "facebook user endpoint: the access token is invalid or expired (Graph error 190");
 }
 
 TEST_F(Facebook, ServerErrorsAndHtmlAtEveryStepAre502) {

@@ -36,8 +36,9 @@ TEST_F(Github, LoginSendsWhatGithubExpectsAndFillsTheProfile) {
             std::string::npos)
       << profile.body;
   // An OAuth app's token does not expire; its scopes are what GitHub granted.
-  EXPECT_NE(profile.body.find(R"("token":{"expires_at":null,"valid":true,"scopes":["read:user","user:email"]})"),
-            std::string::npos)
+  EXPECT_NE(
+      profile.body.find(R"("token":{"expires_at":null,"valid":true,"scopes":["read:user","user:email"]})"),
+      std::string::npos)
       << profile.body;
   EXPECT_EQ(profile.body.find("gho_"), std::string::npos);
 }

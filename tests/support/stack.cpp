@@ -75,7 +75,9 @@ Stack::Stack(StackOptions options)
                        "/oauth2/token\n"
                        "userinfo_url = " +
                        p + "/oauth2/userinfo\n\n" + facebook("facebook", "v19.0") +
-                       facebook("facebook_old", "v2.2") + options_.extra_config;
+                       facebook("facebook_old", "v2.2");
+  if (options_.oidc) start_oidc(config);
+  config += options_.extra_config;
   dir_.write("oauth-fcgi.conf", config);
   start_programs();
   start_nginx();
@@ -86,6 +88,42 @@ Stack::~Stack() {
   for (auto& p : programs_)
     p.stop();
   provider_.stop();
+  emulator_.stop();
+  op_.stop();
+}
+
+void Stack::start_oidc(std::string& config) {
+  std::string cb = base() + "/auth/callback/";
+  emulator_port_ = free_port();
+  op_port_ = free_port();
+  std::vector<std::string> emulator = {"node", source_dir() + "/tests/oidc/emulator.mjs", "--port",
+                                       std::to_string(emulator_port_)};
+  for (const char* name : {"google", "gitlab", "sso"})
+    emulator.insert(emulator.end(), {"--client", std::string("oidc-client:oidc-secret:") + cb + name});
+  emulator_ = Process(emulator, {}, dir_.file("emulator.log"));
+  std::vector<std::string> op = {"node",     source_dir() + "/tests/oidc/op.mjs",
+                                 "--port",   std::to_string(op_port_),
+                                 "--client", "op-client:op-secret:" + cb + "op"};
+  op.insert(op.end(), options_.op_args.begin(), options_.op_args.end());
+  op_ = Process(op, {}, dir_.file("op.log"));
+  if (!wait_until([&] { return port_open(emulator_port_); }, std::chrono::seconds(15)))
+    throw std::runtime_error("OIDC emulator did not start: " + read_file(dir_.file("emulator.log")));
+  if (!wait_until([&] { return port_open(op_port_); }, std::chrono::seconds(15)))
+    throw std::runtime_error("oidc-provider did not start: " + read_file(dir_.file("op.log")));
+  std::string e = oidc_emulator();
+  config += "[provider op]\ntype = oidc\nissuer = " + oidc_op() +
+            "\nclient_id = op-client\nclient_secret = op-secret\n\n"
+            "[provider google]\ntype = google\nissuer = " +
+            e + "/google\nclient_id = oidc-client\nclient_secret = oidc-secret\n\n" +
+            "[provider gitlab]\ntype = gitlab\nbase_url = " + e +
+            "/gitlab\nclient_id = oidc-client\nclient_secret = oidc-secret\n\n" +
+            "[provider sso]\ntype = oidc\nissuer = " + e +
+            "/oidc\nclient_id = oidc-client\nclient_secret = oidc-secret\n\n";
+}
+
+std::string Stack::emulator_call(const std::string& method, const std::string& path) {
+  Browser b;
+  return b.request(method, oidc_emulator() + path).body;
 }
 
 void Stack::start_programs() {
@@ -161,9 +199,17 @@ Page Stack::login(Browser& b, const std::string& provider, const std::string& qu
                   const std::string& provider_extra) {
   Page connect = b.get(base() + "/auth/connect/" + provider + query);
   if (connect.status != 302) return connect;
-  Page authorize = b.get(connect.location() + provider_extra);
-  if (authorize.status != 302) return authorize;
-  return b.get(authorize.location());
+  std::string to = connect.location();
+  std::string origin = to.substr(0, to.find('/', to.find("//") + 2));
+  Page hop = b.get(to + provider_extra);
+  // The provider's own hops (oidc-provider's interaction pages) until it sends the
+  // browser back to us.
+  for (int i = 0; i < 10 && hop.status / 100 == 3 && hop.location().rfind(base(), 0) != 0; ++i) {
+    to = hop.location();
+    hop = b.get(to.rfind("http", 0) == 0 ? to : origin + to);
+  }
+  if (hop.status / 100 != 3) return hop;
+  return b.get(hop.location());
 }
 
 std::string query_value(const std::string& url, const std::string& name) {

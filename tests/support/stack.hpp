@@ -19,6 +19,10 @@ struct StackOptions {
   std::string limits_section = "[limits]\nmax_query_bytes = 2048\nmax_cookie_bytes = 2048\n";
   int threads = 4;
   std::vector<std::string> provider_args; // more dev_provider flags, e.g. {"--token-ttl", "3600"}
+  // Also start the OpenID Connect servers of tests/oidc: node oidc-provider ([provider op],
+  // type oidc) and the emulator ([provider google], [provider gitlab], [provider sso]).
+  bool oidc = false;
+  std::vector<std::string> op_args; // more op.mjs flags, e.g. {"--alg", "ES256"}
 };
 
 class Stack {
@@ -29,6 +33,10 @@ public:
   std::string base() const { return "http://127.0.0.1:" + std::to_string(nginx_port_); }
   std::string provider() const { return "http://127.0.0.1:" + std::to_string(provider_port_); }
   RedisServer& redis() { return *redis_; }
+  // The OIDC emulator (tests/oidc/emulator.mjs) and node oidc-provider; only with options.oidc.
+  std::string oidc_emulator() const { return "http://127.0.0.1:" + std::to_string(emulator_port_); }
+  std::string oidc_op() const { return "http://127.0.0.1:" + std::to_string(op_port_); }
+  std::string emulator_call(const std::string& method, const std::string& path);
   const std::string& dir() const { return dir_.path(); }
   // Every log line the programs wrote so far.
   std::string program_logs() const;
@@ -36,7 +44,8 @@ public:
   std::string provider_call(const std::string& method, const std::string& path);
   // A counter from the dev provider's /_dev/stats ("token", "user", ...).
   int provider_count(const std::string& name);
-  // connect -> provider -> callback in browser b; returns the callback's answer.
+  // connect -> provider (following its own redirects) -> callback in browser b;
+  // returns the callback's answer, or the first answer that was not a redirect.
   // provider_extra is appended to the authorize URL ("&dev_user=alice").
   Page login(Browser& b, const std::string& provider = "github", const std::string& query = "",
              const std::string& provider_extra = "");
@@ -48,8 +57,9 @@ private:
   void start_nginx();
   TempDir dir_;
   std::unique_ptr<RedisServer> redis_;
-  int nginx_port_, upstream_port_, provider_port_;
-  Process provider_;
+  void start_oidc(std::string& config);
+  int nginx_port_, upstream_port_, provider_port_, emulator_port_ = 0, op_port_ = 0;
+  Process provider_, emulator_, op_;
   std::vector<Process> programs_;
   Process nginx_;
   StackOptions options_;

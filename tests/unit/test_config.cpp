@@ -928,6 +928,7 @@ TEST(KnownConfigKeys, ListsEveryDocumentedKeyOnce) {
                                             "provider.issuer",
                                             "provider.base_url",
                                             "provider.graph_version",
+                                            "provider.offline_access",
                                             "provider.pkce",
                                             "provider.allowed_emails",
                                             "provider.allowed_domains",

@@ -39,12 +39,14 @@ void happy_graph(FakeHttp& http) {
                       : R"({"access_token":"EAAshort","token_type":"bearer","expires_in":5000})";
     return a;
   });
-  http.on_json(std::string(kGraph) + "/debug_token", 200,
-               R"({"data":{"app_id":"1234567890","type":"USER","application":"Demo","expires_at":1005183944,)"
-               R"("is_valid":true,"issued_at":1000000000,"scopes":["email","public_profile"],"user_id":"10001"}})");
-  http.on_json(std::string(kGraph) + "/me", 200,
-               R"({"id":"10001","name":"Alice Example","email":"alice@example.com",)"
-               R"("picture":{"data":{"height":50,"is_silhouette":false,"url":"https://pic.example/a.jpg","width":50}}})");
+  http.on_json(
+      std::string(kGraph) + "/debug_token", 200,
+      R"({"data":{"app_id":"1234567890","type":"USER","application":"Demo","expires_at":1005183944,)"
+      R"("is_valid":true,"issued_at":1000000000,"scopes":["email","public_profile"],"user_id":"10001"}})");
+  http.on_json(
+      std::string(kGraph) + "/me", 200,
+      R"({"id":"10001","name":"Alice Example","email":"alice@example.com",)"
+      R"("picture":{"data":{"height":50,"is_silhouette":false,"url":"https://pic.example/a.jpg","width":50}}})");
 }
 
 } // namespace
@@ -200,8 +202,9 @@ TEST(Flow, ProviderTextEchoingASecretIsRedacted) {
   ProviderConfig c = facebook_test_config();
   auto p = resolve_provider(c);
   FakeHttp http;
-  http.on_json(std::string(kGraph) + "/oauth/access_token", 400,
-               R"({"error":{"message":"bad code c0de-XYZ for app-secret","type":"OAuthException","code":100}})");
+  http.on_json(
+      std::string(kGraph) + "/oauth/access_token", 400,
+      R"({"error":{"message":"bad code c0de-XYZ for app-secret","type":"OAuthException","code":100}})");
   auto t = exchange_code(http, *p, "https://e.example/cb", "c0de-XYZ", "v", 0);
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.error().reason.find("c0de-XYZ"), std::string::npos) << t.error().reason;
@@ -222,7 +225,8 @@ TEST(GithubFlow, PrimaryRateLimitIsAReasonWithTheResetTime) {
   ASSERT_FALSE(profile.ok());
   EXPECT_EQ(profile.error().kind, ErrorKind::provider_error);
   EXPECT_NE(profile.error().reason.find("rate limit"), std::string::npos) << profile.error().reason;
-  EXPECT_NE(profile.error().reason.find("2023-11-14 22:13:20 UTC"), std::string::npos) << profile.error().reason;
+  EXPECT_NE(profile.error().reason.find("2023-11-14 22:13:20 UTC"), std::string::npos)
+      << profile.error().reason;
 }
 
 TEST(GithubFlow, SecondaryRateLimitSaysWhenToRetry) {
@@ -276,7 +280,8 @@ TEST(Tokens, InfoShowsExpiryValidityAndScopesButNoToken) {
   t.expires_at = 2000;
   Json o = json_object();
   token_info_to(o.get(), t, 1000);
-  EXPECT_EQ(json_print(o.get()), R"({"token":{"expires_at":2000,"valid":true,"scopes":["email","public_profile"]}})");
+  EXPECT_EQ(json_print(o.get()),
+            R"({"token":{"expires_at":2000,"valid":true,"scopes":["email","public_profile"]}})");
   Json late = json_object();
   token_info_to(late.get(), t, 3000);
   EXPECT_NE(json_print(late.get()).find("\"valid\":false"), std::string::npos);

@@ -16,7 +16,7 @@ TEST(Sessions, StateIsTakenOnceAndKeyedByItsMacNotItsValue) {
   testutil::MemoryStore store;
   Keys k = keys();
   AuthStore auth(store, k);
-  LoginState login{"github", "bindmac", "verifier", "/back", 1};
+  LoginState login{"github", "bindmac", "verifier", "n0nce", "/back", 1};
   ASSERT_TRUE(auth.put_state("STATEVALUE", login).ok());
   EXPECT_EQ(auth.state_key("STATEVALUE").find("STATEVALUE"), std::string::npos);
   auto raw = store.get(auth.state_key("STATEVALUE"));
