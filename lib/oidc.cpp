@@ -68,7 +68,8 @@ Result<std::string> cached_get(const Provider& p, Store& store, HttpClient& http
 }
 
 Result<JwkSet> load_jwks(const Provider& p, Store& store, HttpClient& http, bool fresh) {
-  auto text = cached_get(p, store, http, cache_key("jwks", p.jwks_uri), p.jwks_uri, kJwksTtl, fresh, "jwks_uri");
+  auto text =
+      cached_get(p, store, http, cache_key("jwks", p.jwks_uri), p.jwks_uri, kJwksTtl, fresh, "jwks_uri");
   if (!text.ok()) return text.error();
   auto set = JwkSet::parse(*text);
   if (!set.ok()) {
@@ -103,7 +104,8 @@ Result<void> apply_discovery(Provider& p, const cJSON* d) {
   for (const Endpoint& e : endpoints) {
     auto url = json_string(d, e.key);
     if (!url) {
-      if (e.required && e.field->empty()) return oidc_error(p, std::string("discovery document lacks ") + e.key);
+      if (e.required && e.field->empty())
+        return oidc_error(p, std::string("discovery document lacks ") + e.key);
       continue;
     }
     if (!acceptable_endpoint(*url))
@@ -213,10 +215,10 @@ Result<Profile> oidc_profile(HttpClient& http, const Provider& p, TokenSet& toke
   auto from_userinfo = fetch_profile(http, p, tokens);
   if (!from_userinfo.ok()) return from_userinfo;
   Profile& u = *from_userinfo;
-  for (auto [mine, theirs] : {std::pair{&u.login, &from_claims->login}, std::pair{&u.name, &from_claims->name},
-                              std::pair{&u.email, &from_claims->email},
-                              std::pair{&u.avatar_url, &from_claims->avatar_url},
-                              std::pair{&u.hd, &from_claims->hd}})
+  for (auto [mine, theirs] :
+       {std::pair{&u.login, &from_claims->login}, std::pair{&u.name, &from_claims->name},
+        std::pair{&u.email, &from_claims->email}, std::pair{&u.avatar_url, &from_claims->avatar_url},
+        std::pair{&u.hd, &from_claims->hd}})
     if (!*mine) *mine = *theirs;
   return from_userinfo;
 }

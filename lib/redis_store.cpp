@@ -231,8 +231,11 @@ struct RedisStore::Impl {
   }
 
   // GET and GETDEL: a string, or nil for a missing key.
-  Lookup lookup(const char* command, std::string_view key) {
-    auto r = run({command, prefixed(key)});
+  Lookup lookup(const char* command, std::string_view key, std::vector<std::string_view> more = {}) {
+    std::string name = prefixed(key);
+    std::vector<std::string_view> args = {command, name};
+    args.insert(args.end(), more.begin(), more.end());
+    auto r = run(args);
     if (!r) return r.error();
     const redisReply& reply = **r;
     if (reply.type == REDIS_REPLY_NIL) return std::optional<std::string>();
@@ -278,6 +281,12 @@ Result<bool> RedisStore::set_if_absent(std::string_view key, std::string_view va
   return impl_->unexpected("SET NX", **r);
 }
 
+Lookup RedisStore::get_and_expire(std::string_view key, std::chrono::milliseconds ttl) {
+  if (auto t = impl_->check_ttl(ttl); !t) return t.error();
+  std::string px = std::to_string(ttl.count());
+  return impl_->lookup("GETEX", key, {"PX", px});
+}
+
 Lookup RedisStore::take(std::string_view key) {
   return impl_->lookup("GETDEL", key);
 }
@@ -293,6 +302,18 @@ Result<bool> RedisStore::remove_if_equals(std::string_view key, std::string_view
   static constexpr std::string_view script =
       "if redis.call('get',KEYS[1])==ARGV[1] then return redis.call('del',KEYS[1]) else return 0 end";
   auto n = impl_->integer({"EVAL", script, "1", impl_->prefixed(key), value});
+  if (!n) return n.error();
+  return *n > 0;
+}
+
+Result<bool> RedisStore::expire_if_equals(std::string_view key, std::string_view value,
+                                          std::chrono::milliseconds ttl) {
+  // Extends a lock's lease only while its owner still holds it.
+  static constexpr std::string_view script = "if redis.call('get',KEYS[1])==ARGV[1] then return "
+                                             "redis.call('pexpire',KEYS[1],ARGV[2]) else return 0 end";
+  if (auto t = impl_->check_ttl(ttl); !t) return t.error();
+  std::string px = std::to_string(ttl.count());
+  auto n = impl_->integer({"EVAL", script, "1", impl_->prefixed(key), value, px});
   if (!n) return n.error();
   return *n > 0;
 }

@@ -86,6 +86,11 @@ std::string encode_session(const Session& s) {
   cJSON_AddItemToObject(o.get(), "tokens", tokens.release());
   json_set_number(o.get(), "created", static_cast<double>(s.created));
   json_set_number(o.get(), "expires_at", static_cast<double>(s.expires_at));
+  if (!s.orgs.empty()) {
+    cJSON* orgs = cJSON_AddArrayToObject(o.get(), "orgs");
+    for (const auto& org : s.orgs)
+      cJSON_AddItemToArray(orgs, cJSON_CreateString(org.c_str()));
+  }
   return json_print(o.get());
 }
 
@@ -106,6 +111,13 @@ std::optional<Session> decode_session(std::string_view text) {
   s.tokens.refresh_expires_at = number_or_zero(t, "refresh_expires_at");
   s.created = number_or_zero(o->get(), "created");
   s.expires_at = number_or_zero(o->get(), "expires_at");
+  const cJSON* orgs = cJSON_GetObjectItemCaseSensitive(o->get(), "orgs");
+  const cJSON* org = nullptr;
+  if (cJSON_IsArray(orgs)) {
+    cJSON_ArrayForEach(org, orgs) {
+      if (cJSON_IsString(org)) s.orgs.emplace_back(org->valuestring);
+    }
+  }
   return s;
 }
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "crypto.hpp"
 #include "error.hpp"
@@ -37,6 +38,9 @@ struct Session {
   TokenSet tokens;
   long created = 0;    // unix seconds
   long expires_at = 0; // absolute end, unix seconds
+  // GitHub organisations the user belongs to, read at login when a github_orgs rule
+  // exists, so oauth-check can apply a changed rule without calling GitHub.
+  std::vector<std::string> orgs;
 };
 
 // What a browser's binding cookie becomes inside a state record.

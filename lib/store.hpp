@@ -33,6 +33,9 @@ public:
   // SET key value NX PX ttl: true when this call created the key.
   virtual Result<bool> set_if_absent(std::string_view key, std::string_view value,
                                      std::chrono::milliseconds ttl) = 0;
+  // GETEX key PX ttl: the value, and its TTL set anew in the same round trip
+  // (sliding sessions). ttl must be > 0.
+  virtual Lookup get_and_expire(std::string_view key, std::chrono::milliseconds ttl) = 0;
   // GETDEL: the value, once; a second take of the same key finds nothing.
   virtual Lookup take(std::string_view key) = 0;
   // DEL: true when a key was deleted.
@@ -41,6 +44,9 @@ public:
   virtual Result<bool> remove_if_equals(std::string_view key, std::string_view value) = 0;
   // PEXPIRE: true when the key exists.
   virtual Result<bool> expire(std::string_view key, std::chrono::milliseconds ttl) = 0;
+  // PEXPIRE only while key still holds `value` (extending a lock's lease one owns).
+  virtual Result<bool> expire_if_equals(std::string_view key, std::string_view value,
+                                        std::chrono::milliseconds ttl) = 0;
   // Remaining TTL; nullopt when the key does not exist. milliseconds(-1) for a key
   // without a TTL, which this project never writes.
   virtual Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view key) = 0;
@@ -58,10 +64,13 @@ public:
   Result<void> set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) override;
   Result<bool> set_if_absent(std::string_view key, std::string_view value,
                              std::chrono::milliseconds ttl) override;
+  Lookup get_and_expire(std::string_view key, std::chrono::milliseconds ttl) override;
   Lookup take(std::string_view key) override;
   Result<bool> remove(std::string_view key) override;
   Result<bool> remove_if_equals(std::string_view key, std::string_view value) override;
   Result<bool> expire(std::string_view key, std::chrono::milliseconds ttl) override;
+  Result<bool> expire_if_equals(std::string_view key, std::string_view value,
+                                std::chrono::milliseconds ttl) override;
   Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view key) override;
   Result<void> ping() override;
 

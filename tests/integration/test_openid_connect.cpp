@@ -68,8 +68,9 @@ TEST_F(Oidc, RealOidcProviderAnswerCarriesIssWhichIsChecked) {
   // The same answer with another iss (a mix-up) is refused before the code is used.
   std::string forged = callback;
   auto at = forged.find("iss=");
-  forged.replace(at + 4, forged.find('&', at) == std::string::npos ? std::string::npos : forged.find('&', at) - at - 4,
-                 testutil::escape("https://evil.example"));
+  forged.replace(
+      at + 4, forged.find('&', at) == std::string::npos ? std::string::npos : forged.find('&', at) - at - 4,
+      testutil::escape("https://evil.example"));
   Page refused = b.get(forged);
   EXPECT_EQ(refused.status, 400) << refused.body;
   EXPECT_NE(refused.body.find("another issuer"), std::string::npos) << refused.body;

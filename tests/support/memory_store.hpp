@@ -34,6 +34,16 @@ public:
     return std::optional<std::string>(e->value);
   }
 
+  oauthfcgi::Lookup get_and_expire(std::string_view key, ms ttl) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (down_) return unavailable();
+    if (ttl.count() <= 0) return bad_ttl(ttl);
+    Entry* e = find(key);
+    if (!e) return std::optional<std::string>();
+    e->expires = now() + ttl;
+    return std::optional<std::string>(e->value);
+  }
+
   oauthfcgi::Result<void> set(std::string_view key, std::string_view value, ms ttl) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (down_) return unavailable();
@@ -75,6 +85,16 @@ public:
     Entry* e = find(key);
     if (!e || e->value != value) return false;
     entries_.erase(std::string(key));
+    return true;
+  }
+
+  oauthfcgi::Result<bool> expire_if_equals(std::string_view key, std::string_view value, ms ttl) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (down_) return unavailable();
+    if (ttl.count() <= 0) return bad_ttl(ttl);
+    Entry* e = find(key);
+    if (!e || e->value != value) return false;
+    e->expires = now() + ttl;
     return true;
   }
 

@@ -82,7 +82,7 @@ TEST(OidcDiscovery, RefusesAnotherIssuerPlainHttpAndMissingEndpoints) {
   EXPECT_FALSE(apply_doc(c, discovery("", "https://evil.example.com/realms/main")).ok());
   EXPECT_FALSE(apply_doc(c, discovery("", std::string(kIssuer) + "/")).ok()) << "exact match, even the slash";
   EXPECT_FALSE(apply_doc(c, R"({"issuer":")" + std::string(kIssuer) +
-                            R"(","authorization_endpoint":"https://a","jwks_uri":"https://j"})")
+                                R"(","authorization_endpoint":"https://a","jwks_uri":"https://j"})")
                    .ok())
       << "no token_endpoint";
   std::string http = discovery();
@@ -93,8 +93,10 @@ TEST(OidcDiscovery, RefusesAnotherIssuerPlainHttpAndMissingEndpoints) {
 TEST(OidcDiscovery, KeepsOnlyAlgorithmsWeTrust) {
   ProviderConfig c = oidc_config();
   Provider p;
-  ASSERT_TRUE(apply_doc(c, discovery(R"(,"id_token_signing_alg_values_supported":["none","HS256","ES256","RS256"])"), &p)
-                  .ok());
+  ASSERT_TRUE(
+      apply_doc(c, discovery(R"(,"id_token_signing_alg_values_supported":["none","HS256","ES256","RS256"])"),
+                &p)
+          .ok());
   EXPECT_EQ(p.id_token_algs, (std::vector<std::string>{"ES256", "RS256"}));
   EXPECT_FALSE(apply_doc(c, discovery(R"(,"id_token_signing_alg_values_supported":["none","HS256"])")).ok());
 }
@@ -102,11 +104,13 @@ TEST(OidcDiscovery, KeepsOnlyAlgorithmsWeTrust) {
 TEST(OidcDiscovery, ClientAuthFollowsTheServer) {
   ProviderConfig c = oidc_config();
   Provider p;
-  ASSERT_TRUE(apply_doc(c, discovery(R"(,"token_endpoint_auth_methods_supported":["client_secret_post"])"), &p).ok());
+  ASSERT_TRUE(
+      apply_doc(c, discovery(R"(,"token_endpoint_auth_methods_supported":["client_secret_post"])"), &p).ok());
   EXPECT_FALSE(p.basic_auth);
   ASSERT_TRUE(apply_doc(c, discovery(R"(,"authorization_response_iss_parameter_supported":true)"), &p).ok());
   EXPECT_TRUE(p.iss_parameter_supported);
-  EXPECT_FALSE(apply_doc(c, discovery(R"(,"token_endpoint_auth_methods_supported":["private_key_jwt"])")).ok());
+  EXPECT_FALSE(
+      apply_doc(c, discovery(R"(,"token_endpoint_auth_methods_supported":["private_key_jwt"])")).ok());
 }
 
 TEST(OidcDiscovery, IsCachedAndAStaleCopyIsReplaced) {

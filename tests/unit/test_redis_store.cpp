@@ -226,6 +226,27 @@ TEST_F(RedisStoreTest, ConcurrentTakesOfOneKeyHaveExactlyOneWinner) {
     EXPECT_EQ(winners[i].load(), 1) << "key " << i;
 }
 
+TEST_F(RedisStoreTest, GetAndExpireReadsAndSetsTheTtlInOneStep) {
+  RedisStore store(config());
+  ASSERT_TRUE(store.set("s", "v", 2s).ok());
+  EXPECT_EQ(value_of(store.get_and_expire("s", 60s)), "v");
+  auto ttl = store.ttl("s");
+  ASSERT_TRUE(ttl.ok() && ttl->has_value());
+  EXPECT_GT(**ttl, 50s);
+  EXPECT_FALSE(value_of(store.get_and_expire("missing", 60s)).has_value());
+  EXPECT_FALSE(store.get_and_expire("s", 0s).ok()) << "a TTL is always required";
+}
+
+TEST_F(RedisStoreTest, ExpireIfEqualsExtendsOnlyTheOwnersLease) {
+  RedisStore store(config());
+  ASSERT_TRUE(store.set("lock", "owner-a", 1s).ok());
+  EXPECT_FALSE(*store.expire_if_equals("lock", "owner-b", 60s));
+  EXPECT_LE(**store.ttl("lock"), 1s);
+  EXPECT_TRUE(*store.expire_if_equals("lock", "owner-a", 60s));
+  EXPECT_GT(**store.ttl("lock"), 50s);
+  EXPECT_FALSE(*store.expire_if_equals("gone", "owner-a", 60s));
+}
+
 TEST_F(RedisStoreTest, RemoveIfEqualsDeletesOnlyWithTheMatchingValue) {
   RedisStore store(config());
   ASSERT_TRUE(store.set("lock", "owner-a", 10s).ok());

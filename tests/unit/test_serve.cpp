@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include "memory_store.hpp"
+
 #include <cstring>
 #include <thread>
 
@@ -260,21 +262,9 @@ Result<Options> parse(std::vector<const char*> args) {
 }
 
 // A Store and an HttpClient that fail every call: handle_request tests need neither.
-class NoStore : public Store {
-  Error down() const { return make_error(ErrorKind::store_unavailable, "no store in this test"); }
-
-public:
-  Lookup get(std::string_view) override { return down(); }
-  Result<void> set(std::string_view, std::string_view, std::chrono::milliseconds) override { return down(); }
-  Result<bool> set_if_absent(std::string_view, std::string_view, std::chrono::milliseconds) override {
-    return down();
-  }
-  Lookup take(std::string_view) override { return down(); }
-  Result<bool> remove(std::string_view) override { return down(); }
-  Result<bool> remove_if_equals(std::string_view, std::string_view) override { return down(); }
-  Result<bool> expire(std::string_view, std::chrono::milliseconds) override { return down(); }
-  Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view) override { return down(); }
-  Result<void> ping() override { return down(); }
+// Every store call fails: these tests never reach Redis.
+struct NoStore : testutil::MemoryStore {
+  NoStore() { set_unavailable(true); }
 };
 
 class NoHttp : public HttpClient {
