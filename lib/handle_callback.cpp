@@ -128,7 +128,7 @@ Response handle_callback(const Request& request, Context& ctx) {
   // A new session id at every login: a value planted before login is never promoted.
   std::string cookie_value = random_token(32);
   Session session{std::move(profile), std::move(tokens), now, now + config.session.ttl, {}};
-  if (auto stored = auth.put_session(cookie_value, session, std::chrono::seconds(config.session.ttl));
+  if (auto stored = auth.put_session(cookie_value, session, session_ttl(session, config.session, now));
       !stored.ok())
     return fail(ctx, stored.error(), ErrorStyle::html, "callback");
 

@@ -1,5 +1,6 @@
 // GET <prefix>/check: nginx auth_request and Apache FastCGI authorizer. Reads only
 // the session cookie (and REQUEST_URI for the way back); one Redis round trip.
+#include "flow.hpp"
 #include "handlers.hpp"
 #include "sessions.hpp"
 
@@ -16,7 +17,7 @@ Response handle_check(const Request& request, Context& ctx) {
   };
   auto cookie = session_cookie(request, config);
   if (!cookie) return unauthenticated();
-  auto session = AuthStore(ctx.store, ctx.keys).get_session(*cookie);
+  auto session = AuthStore(ctx.store, ctx.keys).use_session(*cookie, ctx.config.session, unix_now());
   if (!session.ok()) return fail(ctx, session.error(), ErrorStyle::status_only, "check");
   if (!session->has_value()) return unauthenticated();
   const Profile& p = (*session)->profile;

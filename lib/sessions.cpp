@@ -1,5 +1,7 @@
 #include "sessions.hpp"
 
+#include <algorithm>
+
 #include "json.hpp"
 
 namespace oauthfcgi {
@@ -21,8 +23,11 @@ std::string string_or_empty(const cJSON* o, const char* key) {
   return json_string(o, key).value_or("");
 }
 
-Lookup get_sealed(Store& store, const Keys& keys, const std::string& key, bool take) {
-  Lookup found = take ? store.take(key) : store.get(key);
+Lookup get_sealed(Store& store, const Keys& keys, const std::string& key, bool take,
+                  std::chrono::milliseconds slide = std::chrono::milliseconds(0)) {
+  Lookup found = take                ? store.take(key)
+                 : slide.count() > 0 ? store.get_and_expire(key, slide)
+                                     : store.get(key);
   if (!found.ok() || !found->has_value()) return found;
   auto plain = aes256gcm_open(keys.encryption, **found, key);
   if (!plain.ok()) return std::optional<std::string>(); // unreadable = absent
@@ -144,6 +149,28 @@ Result<std::optional<Session>> AuthStore::get_session(std::string_view cookie_va
   if (!found.ok()) return found.error();
   if (!found->has_value()) return std::optional<Session>();
   return decode_session(**found);
+}
+
+std::chrono::seconds session_ttl(const Session& session, const SessionConfig& config, long now) {
+  long left = std::max(1L, session.expires_at - now);
+  if (config.idle_timeout > 0) left = std::min(left, config.idle_timeout);
+  return std::chrono::seconds(left);
+}
+
+Result<std::optional<Session>> AuthStore::use_session(std::string_view cookie_value,
+                                                      const SessionConfig& config, long now) {
+  // Sliding to the idle timeout may outlast the absolute end by up to that much in
+  // Redis; the expires_at check below is what ends the session on time.
+  auto slide = std::chrono::milliseconds(std::chrono::seconds(config.idle_timeout));
+  Lookup found = get_sealed(store_, keys_, session_key(cookie_value), false, slide);
+  if (!found.ok()) return found.error();
+  if (!found->has_value()) return std::optional<Session>();
+  auto session = decode_session(**found);
+  if (session && session->expires_at > 0 && now >= session->expires_at) {
+    (void)delete_session(cookie_value);
+    return std::optional<Session>();
+  }
+  return session;
 }
 
 Result<bool> AuthStore::delete_session(std::string_view cookie_value) {

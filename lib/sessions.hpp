@@ -43,6 +43,10 @@ struct Session {
   std::vector<std::string> orgs;
 };
 
+// The Redis TTL a session gets when written at `now`: the time left to its absolute
+// end, or the idle timeout when that is shorter.
+std::chrono::seconds session_ttl(const Session& session, const SessionConfig& config, long now);
+
 // What a browser's binding cookie becomes inside a state record.
 std::string binding_mac(const Keys& keys, std::string_view binding_cookie);
 
@@ -57,6 +61,11 @@ public:
   Result<void> put_session(std::string_view cookie_value, const Session& session, std::chrono::seconds ttl);
   // nullopt: no such session, or one this server can't read (secret changed).
   Result<std::optional<Session>> get_session(std::string_view cookie_value);
+  // A session in use (check, profile): past its absolute end it is deleted and
+  // absent; with an idle timeout its TTL slides to min(idle, time left), in the
+  // same round trip as the read (GETEX).
+  Result<std::optional<Session>> use_session(std::string_view cookie_value, const SessionConfig& config,
+                                             long now);
   Result<bool> delete_session(std::string_view cookie_value);
 
   // Key names, exposed for tests that inspect Redis.

@@ -78,3 +78,54 @@ TEST(Sessions, StoreFailureIsAnErrorNotAMiss) {
   EXPECT_EQ(got.error().kind, ErrorKind::store_unavailable);
   EXPECT_FALSE(auth.take_state("X").ok());
 }
+
+TEST(Sessions, IdleTimeoutSlidesOnUseAndEndsAnUnusedSession) {
+  testutil::MemoryStore store;
+  Keys k = keys();
+  AuthStore auth(store, k);
+  SessionConfig config;
+  config.ttl = 3600;
+  config.idle_timeout = 300;
+  Session s;
+  s.profile.provider = "github";
+  s.profile.id = "1";
+  s.created = 1000;
+  s.expires_at = 1000 + config.ttl;
+  s.orgs = {"acme", "octo-org"};
+  ASSERT_EQ(session_ttl(s, config, 1000), std::chrono::seconds(300));
+  ASSERT_TRUE(auth.put_session("cookie", s, session_ttl(s, config, 1000)).ok());
+  for (int minute = 1; minute <= 8; ++minute) { // used every 4 minutes: never idle for 5
+    store.advance(std::chrono::seconds(240));
+    auto used = auth.use_session("cookie", config, 1000 + minute * 240);
+    ASSERT_TRUE(used.ok() && used->has_value()) << "use " << minute;
+    EXPECT_EQ((*used)->orgs, s.orgs);
+  }
+  store.advance(std::chrono::seconds(301));
+  auto idle = auth.use_session("cookie", config, 1000 + 8 * 240 + 301);
+  ASSERT_TRUE(idle.ok());
+  EXPECT_FALSE(idle->has_value()) << "five idle minutes end it";
+}
+
+TEST(Sessions, AbsoluteEndHoldsEvenWhileInUse) {
+  testutil::MemoryStore store;
+  Keys k = keys();
+  AuthStore auth(store, k);
+  SessionConfig config;
+  config.ttl = 600;
+  config.idle_timeout = 300;
+  Session s;
+  s.profile.provider = "github";
+  s.profile.id = "1";
+  s.expires_at = 1600;
+  ASSERT_TRUE(auth.put_session("cookie", s, session_ttl(s, config, 1000)).ok());
+  store.advance(std::chrono::seconds(250));
+  ASSERT_TRUE(auth.use_session("cookie", config, 1250)->has_value());
+  store.advance(std::chrono::seconds(250));
+  ASSERT_TRUE(auth.use_session("cookie", config, 1500)->has_value());
+  EXPECT_EQ(session_ttl(s, config, 1500), std::chrono::seconds(100)) << "never past the absolute end";
+  store.advance(std::chrono::seconds(100));
+  auto late = auth.use_session("cookie", config, 1600);
+  ASSERT_TRUE(late.ok());
+  EXPECT_FALSE(late->has_value());
+  EXPECT_FALSE(store.get(auth.session_key("cookie"))->has_value()) << "and it is deleted";
+}
