@@ -1,5 +1,7 @@
 // GitHub's quirks: rate-limit answers, and the email that /user leaves out.
 // https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
+#include "github.hpp"
+
 #include <ctime>
 
 #include "flow.hpp"
@@ -53,6 +55,24 @@ void github_complete_profile(HttpClient& http, const Provider& p, const HttpRequ
 }
 
 } // namespace
+
+Result<std::vector<std::string>> github_orgs(HttpClient& http, const Provider& p, const TokenSet& tokens) {
+  auto response = http.send(api_request(p, tokens, p.userinfo_url + "/orgs", {{"per_page", "100"}}));
+  if (!response.ok()) return response.error();
+  const char* what = "organisations endpoint";
+  if (auto e = github_answer_error(p, *response, what)) return *e;
+  auto json = json_parse(response->body);
+  if (response->status != 200 || !json.ok() || !cJSON_IsArray(json->get()))
+    return make_error(ErrorKind::provider_error, p.name + " " + what + " answered HTTP " +
+                                                     std::to_string(response->status) +
+                                                     (json.ok() ? "" : " with something that is not JSON"));
+  std::vector<std::string> orgs;
+  const cJSON* org = nullptr;
+  cJSON_ArrayForEach(org, json->get()) {
+    if (auto login = json_string(org, "login")) orgs.push_back(*login);
+  }
+  return orgs;
+}
 
 ProviderHooks github_hooks() {
   ProviderHooks h;

@@ -1,5 +1,7 @@
 // GET <prefix>/callback/<provider>?code=…&state=…
+#include "access.hpp"
 #include "flow.hpp"
+#include "github.hpp"
 #include "handlers.hpp"
 #include "oidc.hpp"
 #include "sessions.hpp"
@@ -125,9 +127,24 @@ Response handle_callback(const Request& request, Context& ctx) {
   if (!signed_in.ok()) return fail(ctx, signed_in.error(), ErrorStyle::html, "callback");
   auto& [tokens, profile] = *signed_in;
 
+  // The access rules: a user outside them gets no session.
+  std::vector<std::string> orgs;
+  if (needs_github_orgs(config, *pc)) {
+    auto read = github_orgs(ctx.http, *provider, tokens);
+    if (!read.ok()) return fail(ctx, read.error(), ErrorStyle::html, "callback");
+    orgs = std::move(read.value());
+  }
+  if (AccessDecision access = check_access(config, *pc, profile, orgs); !access.allowed) {
+    ctx.log.info("access_denied",
+                 {{"provider", provider->name}, {"user", profile.user()}, {"reason", access.reason}});
+    return Response::html_page(
+        403, "Not allowed", "You signed in as " + profile.user() + ", who is not allowed to use this site.",
+        login_path(config), "Sign in with another account");
+  }
+
   // A new session id at every login: a value planted before login is never promoted.
   std::string cookie_value = random_token(32);
-  Session session{std::move(profile), std::move(tokens), now, now + config.session.ttl, {}};
+  Session session{std::move(profile), std::move(tokens), now, now + config.session.ttl, std::move(orgs)};
   if (auto stored = auth.put_session(cookie_value, session, session_ttl(session, config.session, now));
       !stored.ok())
     return fail(ctx, stored.error(), ErrorStyle::html, "callback");

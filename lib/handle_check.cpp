@@ -1,5 +1,6 @@
 // GET <prefix>/check: nginx auth_request and Apache FastCGI authorizer. Reads only
 // the session cookie (and REQUEST_URI for the way back); one Redis round trip.
+#include "access.hpp"
 #include "flow.hpp"
 #include "handlers.hpp"
 #include "sessions.hpp"
@@ -21,6 +22,13 @@ Response handle_check(const Request& request, Context& ctx) {
   if (!session.ok()) return fail(ctx, session.error(), ErrorStyle::status_only, "check");
   if (!session->has_value()) return unauthenticated();
   const Profile& p = (*session)->profile;
+  // Rules are applied again on every check: a changed rule takes effect at once.
+  const ProviderConfig* pc = config.find_provider(p.provider);
+  if (!pc) return unauthenticated(); // the provider left the config: its sessions with it
+  if (AccessDecision access = check_access(config, *pc, p, (*session)->orgs); !access.allowed) {
+    ctx.log.info("check_denied", {{"provider", p.provider}, {"user", p.user()}, {"reason", access.reason}});
+    return Response::empty(403);
+  }
   Response r = Response::empty(200);
   r.add_header("X-Auth-User", p.user());
   r.add_header("X-Auth-Email", p.email.value_or(""));

@@ -1,3 +1,4 @@
+#include "access.hpp"
 #include "handlers.hpp"
 #include "oidc.hpp"
 
@@ -54,7 +55,10 @@ std::optional<std::string> provider_from_tail(const std::string& tail) {
 
 Result<Provider> ready_provider(const ProviderConfig& config, Context& ctx) {
   auto provider = resolve_provider(config);
-  if (!provider.ok() || !provider->openid) return provider;
+  if (!provider.ok()) return provider;
+  // A github_orgs rule needs the user's private memberships too.
+  if (needs_github_orgs(ctx.config, config) && !config.scope_set) provider->scope.push_back("read:org");
+  if (!provider->openid) return provider;
   if (auto discovered = discover(*provider, ctx.store, ctx.http); !discovered.ok()) return discovered.error();
   return provider;
 }

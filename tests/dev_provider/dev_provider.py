@@ -33,15 +33,17 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 
 # --- built-in users --------------------------------------------------------
 # emails: (address, primary, verified). public_email is what GitHub's /user shows.
+# orgs: (login, public membership); private ones show only with read:org (or user).
 USERS = {
     "octocat": {"id": 583231, "name": "The Octocat", "public_email": None,
                 "emails": [("octocat@github.example", True, True),
                            ("octocat@users.example", False, True),
-                           ("octocat-old@example.net", False, False)]},
+                           ("octocat-old@example.net", False, False)],
+                "orgs": [("octo-org", True), ("github", False)]},
     "alice": {"id": 1001, "name": "Alice Example", "public_email": "alice@example.com",
-              "emails": [("alice@example.com", True, True)]},
+              "emails": [("alice@example.com", True, True)], "orgs": [("acme", False)]},
     "bob": {"id": 1002, "name": None, "public_email": None,
-            "emails": [("bob@example.org", True, False)]},
+            "emails": [("bob@example.org", True, False)], "orgs": []},
 }
 DEFAULT_USER = "octocat"
 
@@ -74,12 +76,12 @@ GH_TOKEN_ERROR_TEXT = {
 VERIFIER_RE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 S256_CHALLENGE_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 B64TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/-]+=*")   # RFC 6750 2.1 b64token
-FAULT_ENDPOINTS = ("authorize", "token", "userinfo", "user", "emails", "revoke", "exchange", "me", "debug_token")
+FAULT_ENDPOINTS = ("authorize", "token", "userinfo", "user", "emails", "orgs", "revoke", "exchange", "me", "debug_token")
 FAULT_MODES = ("500", "html", "empty", "badjson", "slow", "hang", "big", "invalid_token", "ratelimit", "secondary",
                "form", "other_app")
 # Modes that only make sense on some endpoints; the others take any mode.
 FAULT_MODE_ENDPOINTS = {"form": ("token", "exchange"), "other_app": ("debug_token",)}
-COUNTERS = ("authorize", "token", "token_errors", "userinfo", "user", "emails", "revoke", "refresh",
+COUNTERS = ("authorize", "token", "token_errors", "userinfo", "user", "emails", "orgs", "revoke", "refresh",
             "exchange", "me", "debug_token")
 
 
@@ -470,12 +472,12 @@ class Handler(BaseHTTPRequestHandler):
         if graph and mode in ("invalid_token", "ratelimit"):
             return facebook.fault_reply(self, endpoint, mode)
         if mode in ("ratelimit", "secondary"):
-            if endpoint in ("user", "emails"):
+            if endpoint in ("user", "emails", "orgs"):
                 return gh_rate_limited(self, primary=mode == "ratelimit")
             return HttpReply(429, "Too Many Requests\n", "text/plain; charset=utf-8", [("Retry-After", "60")],
                              note=f"fault {mode}")
         # invalid_token: what that endpoint says about a bad credential
-        if endpoint in ("user", "emails"):
+        if endpoint in ("user", "emails", "orgs"):
             return gh_bad_credentials()
         if endpoint == "userinfo":
             return bearer_challenge("invalid_token", "fault: token rejected")
@@ -927,6 +929,16 @@ def github_emails(h):
     raise json_reply(200, emails, headers, GH_JSON)
 
 
+def github_orgs(h):
+    """GET /user/orgs: public memberships always; private ones need read:org (or user, admin:org)."""
+    rec = github_api_token(h, "/rest/orgs/orgs#list-organizations-for-the-authenticated-user")
+    headers = gh_api_headers(h, rec, "admin:org, read:org, user, write:org")
+    see_private = bool({"user", "read:org", "write:org", "admin:org"} & set(rec["scope"]))
+    orgs = [{"login": login, "id": 9000 + i, "url": f"https://api.github.com/orgs/{login}", "description": None}
+            for i, (login, public) in enumerate(USERS[rec["login"]]["orgs"]) if public or see_private]
+    raise json_reply(200, orgs, headers, GH_JSON)
+
+
 def github_app_revoke(h):
     """DELETE /applications/{client_id}/token|grant: Basic auth as the app, JSON {"access_token"}."""
     github_api_prelude(h)
@@ -1015,6 +1027,7 @@ ROUTES = {
     "/github/login/oauth/access_token": (("POST",), "token", "token", github_token),
     "/github/api/user": (("GET",), "user", "user", github_user),
     "/github/api/user/emails": (("GET",), "emails", "emails", github_emails),
+    "/github/api/user/orgs": (("GET",), "orgs", "orgs", github_orgs),
     "/github/api/applications/*": (("DELETE",), "revoke", "revoke", github_app_revoke),
     "/_dev/stats": (("GET",), None, None, dev_stats),
     "/_dev/reset": (("POST",), None, None, dev_reset),

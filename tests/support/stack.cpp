@@ -39,46 +39,8 @@ Stack::Stack(StackOptions options)
 
   dir_.write("secret", "0123456789abcdef0123456789abcdef-test-secret");
   dir_.write("github.secret", "github-secret\n");
-  std::string p = provider();
-  // Facebook's two hosts live under /facebook/www and /facebook/graph of the emulator;
-  // facebook_old speaks Graph v2.2, whose token answer is form-encoded.
-  auto facebook = [&](const std::string& name, const std::string& version) {
-    std::string graph = p + "/facebook/graph/" + version;
-    return "[provider " + name + "]\ntype = facebook\nclient_id = fb-client\nclient_secret = fb-secret\n" +
-           "graph_version = " + version + "\nauthorize_url = " + p + "/facebook/www/" + version +
-           "/dialog/oauth\ntoken_url = " + graph + "/oauth/access_token\nuserinfo_url = " + graph +
-           "/me\ndebug_token_url = " + graph + "/debug_token\nrevoke_url = " + graph + "/me/permissions\n\n";
-  };
-  std::string config = "[server]\npublic_url = " + base() + "\nsecret_file = secret\nlog_level = info\n\n" +
-                       "[redis]\nurl = " + redis_->url() + "\ntimeout_ms = 500\n\n" + options_.http_section +
-                       "\n" + options_.limits_section + "\n" +
-                       "[provider github]\ntype = github\nclient_id = github-client\n"
-                       "client_secret_file = github.secret\n"
-                       "authorize_url = " +
-                       p +
-                       "/github/login/oauth/authorize\n"
-                       "token_url = " +
-                       p +
-                       "/github/login/oauth/access_token\n"
-                       "userinfo_url = " +
-                       p +
-                       "/github/api/user\n"
-                       "emails_url = " +
-                       p +
-                       "/github/api/user/emails\n\n"
-                       "[provider dev]\ntype = oauth2\nclient_id = dev-client\nclient_secret = dev-secret\n"
-                       "authorize_url = " +
-                       p +
-                       "/oauth2/authorize\n"
-                       "token_url = " +
-                       p +
-                       "/oauth2/token\n"
-                       "userinfo_url = " +
-                       p + "/oauth2/userinfo\n\n" + facebook("facebook", "v19.0") +
-                       facebook("facebook_old", "v2.2");
-  if (options_.oidc) start_oidc(config);
-  config += options_.extra_config;
-  dir_.write("oauth-fcgi.conf", config);
+  if (options_.oidc) start_oidc();
+  write_config();
   start_programs();
   start_nginx();
 }
@@ -92,7 +54,49 @@ Stack::~Stack() {
   op_.stop();
 }
 
-void Stack::start_oidc(std::string& config) {
+void Stack::write_config() {
+  std::string p = provider();
+  // Facebook's two hosts live under /facebook/www and /facebook/graph of the emulator;
+  // facebook_old speaks Graph v2.2, whose token answer is form-encoded.
+  auto facebook = [&](const std::string& name, const std::string& version) {
+    std::string graph = p + "/facebook/graph/" + version;
+    return "[provider " + name + "]\ntype = facebook\nclient_id = fb-client\nclient_secret = fb-secret\n" +
+           "graph_version = " + version + "\nauthorize_url = " + p + "/facebook/www/" + version +
+           "/dialog/oauth\ntoken_url = " + graph + "/oauth/access_token\nuserinfo_url = " + graph +
+           "/me\ndebug_token_url = " + graph + "/debug_token\nrevoke_url = " + graph + "/me/permissions\n\n";
+  };
+  std::string config = "[server]\npublic_url = " + base() + "\nsecret_file = secret\nlog_level = info\n\n" +
+                       "[redis]\nurl = " + redis_->url() + "\ntimeout_ms = 500\n\n" + options_.http_section +
+                       "\n" + options_.limits_section + "\n" + options_.session_section + "\n" +
+                       "[provider github]\ntype = github\nclient_id = github-client\n"
+                       "client_secret_file = github.secret\nauthorize_url = " +
+                       p + "/github/login/oauth/authorize\ntoken_url = " + p +
+                       "/github/login/oauth/access_token\nuserinfo_url = " + p +
+                       "/github/api/user\nemails_url = " + p + "/github/api/user/emails\n" +
+                       options_.github_section + "\n" +
+                       "[provider dev]\ntype = oauth2\nclient_id = dev-client\nclient_secret = dev-secret\n"
+                       "authorize_url = " +
+                       p + "/oauth2/authorize\ntoken_url = " + p + "/oauth2/token\nuserinfo_url = " + p +
+                       "/oauth2/userinfo\n" + options_.dev_section + "\n" + facebook("facebook", "v19.0") +
+                       facebook("facebook_old", "v2.2") + oidc_config_ + options_.extra_config;
+  dir_.write("oauth-fcgi.conf", config);
+}
+
+void Stack::reconfigure(const StackOptions& changed) {
+  options_.extra_config = changed.extra_config;
+  options_.github_section = changed.github_section;
+  options_.dev_section = changed.dev_section;
+  options_.session_section = changed.session_section;
+  write_config();
+  for (auto& program : programs_)
+    program.stop();
+  programs_.clear();
+  for (const char* name : kPrograms)
+    unlink(dir_.file(std::string(name) + ".sock").c_str());
+  start_programs();
+}
+
+void Stack::start_oidc() {
   std::string cb = base() + "/auth/callback/";
   emulator_port_ = free_port();
   op_port_ = free_port();
@@ -111,14 +115,14 @@ void Stack::start_oidc(std::string& config) {
   if (!wait_until([&] { return port_open(op_port_); }, std::chrono::seconds(15)))
     throw std::runtime_error("oidc-provider did not start: " + read_file(dir_.file("op.log")));
   std::string e = oidc_emulator();
-  config += "[provider op]\ntype = oidc\nissuer = " + oidc_op() +
-            "\nclient_id = op-client\nclient_secret = op-secret\n\n"
-            "[provider google]\ntype = google\nissuer = " +
-            e + "/google\nclient_id = oidc-client\nclient_secret = oidc-secret\n\n" +
-            "[provider gitlab]\ntype = gitlab\nbase_url = " + e +
-            "/gitlab\nclient_id = oidc-client\nclient_secret = oidc-secret\n\n" +
-            "[provider sso]\ntype = oidc\nissuer = " + e +
-            "/oidc\nclient_id = oidc-client\nclient_secret = oidc-secret\n\n";
+  oidc_config_ = "[provider op]\ntype = oidc\nissuer = " + oidc_op() +
+                 "\nclient_id = op-client\nclient_secret = op-secret\n\n"
+                 "[provider google]\ntype = google\nissuer = " +
+                 e + "/google\nclient_id = oidc-client\nclient_secret = oidc-secret\n\n" +
+                 "[provider gitlab]\ntype = gitlab\nbase_url = " + e +
+                 "/gitlab\nclient_id = oidc-client\nclient_secret = oidc-secret\n\n" +
+                 "[provider sso]\ntype = oidc\nissuer = " + e +
+                 "/oidc\nclient_id = oidc-client\nclient_secret = oidc-secret\n\n";
 }
 
 std::string Stack::emulator_call(const std::string& method, const std::string& path) {

@@ -14,7 +14,10 @@
 namespace testutil {
 
 struct StackOptions {
-  std::string extra_config; // appended to the generated config (more sections)
+  std::string extra_config;    // appended to the generated config (more sections)
+  std::string github_section;  // more lines inside [provider github] (access rules, ...)
+  std::string dev_section;     // more lines inside [provider dev]
+  std::string session_section; // e.g. "[session]\nidle_timeout = 2\n"
   std::string http_section = "[http]\nconnect_timeout_ms = 1000\ntimeout_ms = 1500\n";
   std::string limits_section = "[limits]\nmax_query_bytes = 2048\nmax_cookie_bytes = 2048\n";
   int threads = 4;
@@ -49,6 +52,9 @@ public:
   // provider_extra is appended to the authorize URL ("&dev_user=alice").
   Page login(Browser& b, const std::string& provider = "github", const std::string& query = "",
              const std::string& provider_extra = "");
+  // Rewrites the config with changed extra_config, github_section, dev_section and
+  // session_section, and restarts the five programs (Redis, and so sessions, stay).
+  void reconfigure(const StackOptions& changed);
   // The generated config file.
   std::string config_path() const { return dir_.file("oauth-fcgi.conf"); }
 
@@ -57,7 +63,9 @@ private:
   void start_nginx();
   TempDir dir_;
   std::unique_ptr<RedisServer> redis_;
-  void start_oidc(std::string& config);
+  void start_oidc();
+  void write_config();
+  std::string oidc_config_;
   int nginx_port_, upstream_port_, provider_port_, emulator_port_ = 0, op_port_ = 0;
   Process provider_, emulator_, op_;
   std::vector<Process> programs_;
