@@ -12,7 +12,8 @@ int http_status(ErrorKind kind) {
   case ErrorKind::body_too_large: return 413;
   case ErrorKind::uri_too_long: return 414;
   case ErrorKind::headers_too_large: return 431;
-  case ErrorKind::provider_error: return 502;
+  case ErrorKind::provider_error:
+  case ErrorKind::token_rejected: return 502;
   case ErrorKind::provider_timeout: return 504;
   case ErrorKind::store_unavailable: return 503;
   case ErrorKind::config:
@@ -54,6 +55,7 @@ const char* error_kind_name(ErrorKind kind) {
   case ErrorKind::uri_too_long: return "uri_too_long";
   case ErrorKind::headers_too_large: return "headers_too_large";
   case ErrorKind::provider_error: return "provider_error";
+  case ErrorKind::token_rejected: return "token_rejected";
   case ErrorKind::provider_timeout: return "provider_timeout";
   case ErrorKind::store_unavailable: return "store_unavailable";
   case ErrorKind::config: return "config";

@@ -19,6 +19,8 @@ enum class ErrorKind {
   uri_too_long,       // 414
   headers_too_large,  // 431: cookies or headers over their limit
   provider_error,     // 502: provider answered badly or is unreachable
+  token_rejected,     // 502: an API call's 401: the provider refused the user's access token
+                      //      (callers that can refresh the token branch on it)
   provider_timeout,   // 504: provider too slow
   store_unavailable,  // 503: Redis unreachable
   config,             // a bad config file or flag (startup only)

@@ -40,6 +40,13 @@ Error with_secrets_removed(Error e, std::initializer_list<std::string_view> valu
   return e;
 }
 
+struct TokenAnswer {
+  bool scope_given = false;
+  std::string error; // the answer's "error" code, when it refused
+};
+Result<TokenSet> parse_token_answer(const Provider& p, const HttpResponse& r, long now, std::string_view what,
+                                    TokenAnswer* answer);
+
 } // namespace
 
 long unix_now() {
@@ -60,7 +67,9 @@ Result<Json> json_answer(const Provider& p, const HttpResponse& r, std::string_v
   if (p.hooks.answer_error)
     if (auto e = p.hooks.answer_error(p, r, what)) return *e;
   if (r.status == 401)
-    return provider_error(p, what, "refused the access token (HTTP 401" + own_words(r) + ")");
+    return make_error(ErrorKind::token_rejected, p.name + " " + std::string(what) +
+                                                     " refused the access token (HTTP 401" + own_words(r) +
+                                                     ")");
   if (!success(r)) return provider_error(p, what, "answered HTTP " + std::to_string(r.status) + own_words(r));
   if (looks_like_html(r)) return provider_error(p, what, "answered HTML where JSON was expected");
   auto json = json_parse(r.body);
@@ -107,6 +116,15 @@ Result<std::string> authorize_url(const Provider& p, const std::string& redirect
 
 Result<TokenSet> parse_token_response(const Provider& p, const HttpResponse& r, long now,
                                       std::string_view what) {
+  return parse_token_answer(p, r, now, what, nullptr);
+}
+
+namespace {
+
+// parse_token_response, saying also what a refresh needs: whether the answer named
+// its scope, and the RFC 6749 error code of a refusal.
+Result<TokenSet> parse_token_answer(const Provider& p, const HttpResponse& r, long now, std::string_view what,
+                                    TokenAnswer* answer) {
   if (p.hooks.answer_error)
     if (auto e = p.hooks.answer_error(p, r, what)) return *e;
   std::string ct = content_type(r);
@@ -145,6 +163,7 @@ Result<TokenSet> parse_token_response(const Provider& p, const HttpResponse& r, 
     return std::stol(*s);
   };
   if (auto error = field("error")) {
+    if (answer) answer->error = *error;
     std::string reason = p.name + " " + std::string(what) + " refused: " + printable_excerpt(*error, 64);
     if (auto description = field("error_description"))
       reason += " (" + printable_excerpt(*description, 120) + ")";
@@ -162,6 +181,7 @@ Result<TokenSet> parse_token_response(const Provider& p, const HttpResponse& r, 
   t.refresh_token = field("refresh_token").value_or("");
   // RFC 6749 5.1: no scope in the answer means the scope asked for.
   auto scope = field("scope");
+  if (answer) answer->scope_given = scope.has_value();
   t.scope = scope ? join_scopes(split_scopes(*scope)) : join_scopes(p.scope);
   t.id_token = field("id_token").value_or("");
   // "expires" is Facebook's name before Graph v2.3.
@@ -172,6 +192,8 @@ Result<TokenSet> parse_token_response(const Provider& p, const HttpResponse& r, 
     t.refresh_expires_at = now + refresh_in;
   return t;
 }
+
+} // namespace
 
 Result<TokenSet> exchange_code(HttpClient& http, const Provider& p, const std::string& redirect_uri,
                                const std::string& code, const std::string& verifier, long now) {
@@ -220,6 +242,49 @@ Result<Profile> fetch_profile(HttpClient& http, const Provider& p, const TokenSe
                       p.name + " gave a token for one user and the profile of another");
   if (p.hooks.complete_profile) p.hooks.complete_profile(http, p, request, *profile);
   return profile;
+}
+
+bool refreshable(const Provider& p, const TokenSet& t, long now) {
+  return p.token_request == TokenRequestStyle::post_form && !t.refresh_token.empty() &&
+         (t.refresh_expires_at == 0 || now < t.refresh_expires_at);
+}
+
+Result<TokenSet> refresh_tokens(HttpClient& http, const Provider& p, const TokenSet& old, long now) {
+  if (!refreshable(p, old, now))
+    return make_error(ErrorKind::unauthenticated,
+                      p.name + " gave no refresh token that is still valid: the sign-in has ended");
+  const std::string& secret = p.config->client_secret;
+  Params params = {{"grant_type", "refresh_token"}, {"refresh_token", old.refresh_token}};
+  // RFC 6749 2.3.1: Basic or the form, never both (GitHub: the form).
+  if (!p.basic_auth)
+    params.insert(params.end(), {{"client_id", p.config->client_id}, {"client_secret", secret}});
+  HttpRequest request = http_post_form(p.token_url, params, {{"Accept", "application/json"}});
+  if (p.basic_auth) {
+    request.basic_user = p.config->client_id;
+    request.basic_password = secret;
+  }
+  auto response = http.send(request);
+  if (!response.ok()) return response.error();
+  TokenAnswer answer;
+  auto fresh = parse_token_answer(p, *response, now, "token endpoint (refresh)", &answer);
+  if (!fresh.ok()) {
+    Error e = with_secrets_removed(fresh.error(), {old.refresh_token, old.access_token, secret});
+    // RFC 6749 5.2 invalid_grant (GitHub: bad_refresh_token): the refresh token is
+    // expired, revoked or used; only a new sign-in helps.
+    if (answer.error == "invalid_grant" || answer.error == "bad_refresh_token")
+      return make_error(ErrorKind::unauthenticated,
+                        p.name + " ended the sign-in (" + answer.error + "): " + e.reason);
+    return e;
+  }
+  TokenSet t = std::move(fresh.value());
+  // RFC 6749 6: a server that does not rotate (Google) sends no new refresh token.
+  if (t.refresh_token.empty()) {
+    t.refresh_token = old.refresh_token;
+    if (t.refresh_expires_at == 0) t.refresh_expires_at = old.refresh_expires_at;
+  }
+  if (!answer.scope_given) t.scope = old.scope; // RFC 6749 5.1: unchanged when not said
+  if (t.id_token.empty()) t.id_token = old.id_token;
+  return t;
 }
 
 } // namespace oauthfcgi

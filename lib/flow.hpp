@@ -38,13 +38,28 @@ Result<TokenSet> parse_token_response(const Provider& provider, const HttpRespon
                                       std::string_view what = "token endpoint");
 
 // GETs the user document with the token and normalises it; hooks fill what it lacks.
-// When tokens.subject is set, the document's id must equal it.
+// When tokens.subject is set, the document's id must equal it. A 401 is
+// ErrorKind::token_rejected (the token may be refreshed and the call tried again).
 Result<Profile> fetch_profile(HttpClient& http, const Provider& provider, const TokenSet& tokens);
+
+// True when the provider takes a refresh grant (not Facebook) and the tokens hold a
+// refresh token not known to have expired.
+bool refreshable(const Provider& provider, const TokenSet& tokens, long now);
+
+// RFC 6749 6: POSTs grant_type=refresh_token to the token endpoint, with the client
+// authentication of the code exchange. What the answer leaves out is kept from `old`:
+// the refresh token and its expiry (servers that do not rotate, like Google), the
+// scope, the ID token (the caller verifies a new one: OIDC Core 12.2).
+// invalid_grant (GitHub: bad_refresh_token), or nothing to refresh with, is
+// ErrorKind::unauthenticated: the provider ended the sign-in. Reasons never quote a
+// token or the secret.
+Result<TokenSet> refresh_tokens(HttpClient& http, const Provider& provider, const TokenSet& old, long now);
 
 // ---- pieces the provider hooks share ----
 
 // A provider answer that must be a JSON object: the answer_error hook first, then the
-// HTTP status (with the provider's own message when it gave one), then HTML or junk.
+// HTTP status (with the provider's own message when it gave one; 401 is
+// token_rejected), then HTML or junk.
 Result<Json> json_answer(const Provider& provider, const HttpResponse& response, std::string_view what);
 // GET url?params to the provider's API with the user's token: Bearer, the type's
 // headers, and its signature hook.

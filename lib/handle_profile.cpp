@@ -1,14 +1,33 @@
-// GET <prefix>/profile: the signed-in user as JSON, never a token.
+// GET <prefix>/profile: the signed-in user as JSON, never a token. With ?refresh=1 the
+// user is fetched anew from the provider first (refreshing the token when needed) and
+// the stored profile updated.
 #include "flow.hpp"
 #include "handlers.hpp"
+#include "refresh.hpp"
 #include "sessions.hpp"
 
 namespace oauthfcgi {
+namespace {
+
+// ?refresh=1 (or true) asks for a provider call; 0, false or absent do not.
+Result<bool> wants_refresh(const Request& request) {
+  ParamLookup p = request.query_param("refresh");
+  if (p.state == ParamState::missing) return false;
+  if (p.state == ParamState::single) {
+    if (p.value == "1" || p.value == "true") return true;
+    if (p.value == "0" || p.value == "false") return false;
+  }
+  return make_error(ErrorKind::bad_request, "refresh must be given once, as 1 or 0");
+}
+
+} // namespace
 
 Response handle_profile(const Request& request, Context& ctx) {
   if (request.method() != "GET" && request.method() != "HEAD")
     return fail(ctx, make_error(ErrorKind::method_not_allowed, "use GET"), ErrorStyle::json, "profile")
         .add_header("Allow", "GET, HEAD");
+  auto refresh = wants_refresh(request);
+  if (!refresh.ok()) return fail(ctx, refresh.error(), ErrorStyle::json, "profile");
   auto cookie = session_cookie(request, ctx.config);
   if (!cookie)
     return error_response(make_error(ErrorKind::unauthenticated, "not signed in"), ErrorStyle::json);
@@ -16,10 +35,24 @@ Response handle_profile(const Request& request, Context& ctx) {
   if (!session.ok()) return fail(ctx, session.error(), ErrorStyle::json, "profile");
   if (!session->has_value())
     return error_response(make_error(ErrorKind::unauthenticated, "not signed in"), ErrorStyle::json);
+  Session current = std::move(**session);
+  if (*refresh) {
+    const ProviderConfig* pc = ctx.config.find_provider(current.profile.provider);
+    if (!pc)
+      return fail(ctx,
+                  make_error(ErrorKind::unauthenticated,
+                             "the provider of this session is no longer configured: sign in again"),
+                  ErrorStyle::json, "profile");
+    auto provider = ready_provider(*pc, ctx);
+    if (!provider.ok()) return fail(ctx, provider.error(), ErrorStyle::json, "profile");
+    auto refetched = refetch_profile(ctx, *provider, *cookie, std::move(current));
+    if (!refetched.ok()) return fail(ctx, refetched.error(), ErrorStyle::json, "profile");
+    current = std::move(refetched.value());
+  }
   // The profile, and what is known of the token: expiry, validity, scopes. Never the token.
   Json body = json_object();
-  profile_to(body.get(), (*session)->profile);
-  token_info_to(body.get(), (*session)->tokens, unix_now());
+  profile_to(body.get(), current.profile);
+  token_info_to(body.get(), current.tokens, unix_now());
   return Response::json(200, json_print(body.get()));
 }
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 
@@ -130,6 +131,25 @@ size_t on_header(char* data, size_t size, size_t nmemb, void* userp) noexcept {
     t->callback_failed = true;
     return 0;
   }
+}
+
+// The request's heartbeat, paced by steady time.
+struct Heartbeat {
+  const HttpRequest* request = nullptr;
+  std::chrono::steady_clock::time_point last;
+};
+
+int on_progress(void* userp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) noexcept {
+  auto* beat = static_cast<Heartbeat*>(userp);
+  auto now = std::chrono::steady_clock::now();
+  if (now - beat->last < beat->request->heartbeat_every) return 0;
+  beat->last = now;
+  try {
+    beat->request->heartbeat();
+  } catch (...) {
+    // A missed beat is the caller's to notice (its lease runs out); the call goes on.
+  }
+  return 0;
 }
 
 void replace_all(std::string& s, std::string_view what, std::string_view with) {
@@ -284,10 +304,19 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
     curl_easy_setopt(h, CURLOPT_PASSWORD, password.c_str());
   }
 
+  Heartbeat beat{&request, std::chrono::steady_clock::now()};
+  if (request.heartbeat) {
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &beat);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  }
+
   CURLcode rc = curl_easy_perform(h);
   // Nothing of this call may outlive it inside the reused handle.
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, nullptr);
 
   if (t.body_too_large)
     return make_error(ErrorKind::provider_error, "response from " + host + " larger than " +

@@ -4,6 +4,8 @@
 // enforced while the body arrives.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +28,12 @@ struct HttpRequest {
   std::string body; // sent when non-empty or method is POST
   // HTTP Basic auth (client_secret_basic): both set = sent.
   std::string basic_user, basic_password;
+  // Called on the calling thread while the call is in progress, at most once per
+  // heartbeat_every (libcurl's progress callback comes about once a second when
+  // nothing arrives): e.g. to extend a lock's lease while a slow provider answers.
+  // Exceptions from it are swallowed; it cannot stop the call.
+  std::function<void()> heartbeat;
+  std::chrono::milliseconds heartbeat_every{1000};
 };
 
 struct HttpResponse {

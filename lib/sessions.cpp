@@ -177,4 +177,32 @@ Result<bool> AuthStore::delete_session(std::string_view cookie_value) {
   return store_.remove(session_key(cookie_value));
 }
 
+std::string AuthStore::lock_key(std::string_view cookie_value) const {
+  return "lock:" + session_key(cookie_value);
+}
+
+Result<bool> AuthStore::lock_session(std::string_view cookie_value, std::string_view owner,
+                                     std::chrono::milliseconds lease) {
+  return store_.set_if_absent(lock_key(cookie_value), owner, lease);
+}
+
+Result<bool> AuthStore::extend_session_lock(std::string_view cookie_value, std::string_view owner,
+                                            std::chrono::milliseconds lease) {
+  return store_.expire_if_equals(lock_key(cookie_value), owner, lease);
+}
+
+Result<bool> AuthStore::unlock_session(std::string_view cookie_value, std::string_view owner) {
+  return store_.remove_if_equals(lock_key(cookie_value), owner);
+}
+
+Lookup AuthStore::session_lock_holder(std::string_view cookie_value) {
+  return store_.get(lock_key(cookie_value));
+}
+
+Result<bool> AuthStore::session_exists(std::string_view cookie_value) {
+  auto left = store_.ttl(session_key(cookie_value));
+  if (!left.ok()) return left.error();
+  return left->has_value();
+}
+
 } // namespace oauthfcgi

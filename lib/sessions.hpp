@@ -2,6 +2,8 @@
 //
 //   <prefix>state:<mac>    one pending login (TTL 600 s), taken once with GETDEL
 //   <prefix>session:<mac>  one signed-in browser (TTL = session ttl)
+//   <prefix>lock:session:<mac>  who may rewrite that session now (a token refresh, a
+//                          profile update): an owner id, TTL = the lease (refresh.cpp)
 //
 // <mac> is HMAC-SHA256(store_key, kind + value) of the state or cookie value, so a
 // Redis dump reveals neither. Every record is sealed with AES-256-GCM (the key
@@ -71,6 +73,21 @@ public:
   // Key names, exposed for tests that inspect Redis.
   std::string state_key(std::string_view state) const;
   std::string session_key(std::string_view cookie_value) const;
+
+  // ---- the session's lock: one writer at a time across processes and hosts ----
+  std::string lock_key(std::string_view cookie_value) const;
+  // SET NX PX: true when `owner` now holds the lock for `lease`.
+  Result<bool> lock_session(std::string_view cookie_value, std::string_view owner,
+                            std::chrono::milliseconds lease);
+  // The lease anew, only while `owner` still holds it: false when it no longer does.
+  Result<bool> extend_session_lock(std::string_view cookie_value, std::string_view owner,
+                                   std::chrono::milliseconds lease);
+  // Released only by its owner: false when the lock was no longer `owner`'s.
+  Result<bool> unlock_session(std::string_view cookie_value, std::string_view owner);
+  // Who holds the lock now; nullopt when nobody does.
+  Lookup session_lock_holder(std::string_view cookie_value);
+  // Whether the session record is still there (not ended meanwhile), without reading it.
+  Result<bool> session_exists(std::string_view cookie_value);
 
 private:
   Store& store_;

@@ -175,7 +175,9 @@ TEST(Flow, UserEndpointRefusalsAreProviderErrors) {
     http.on_json("https://api.github.com/user", status, body);
     auto r = fetch_profile(http, *p, t);
     ASSERT_FALSE(r.ok()) << body;
-    EXPECT_EQ(r.error().kind, ErrorKind::provider_error);
+    // A 401 is told apart (the token may be refreshed and the call retried); all are 502s.
+    EXPECT_EQ(r.error().kind, status == 401 ? ErrorKind::token_rejected : ErrorKind::provider_error);
+    EXPECT_EQ(http_status(r.error().kind), 502);
   }
 }
 

@@ -12,7 +12,9 @@
 
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "test_util.hpp"
 
@@ -323,6 +325,33 @@ TEST_F(HttpClientTest, SlowDripPastTheTimeoutIsProviderTimeout) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::provider_timeout);
   EXPECT_LT(ms_since(start), 2000);
+}
+
+TEST_F(HttpClientTest, HeartbeatBeatsWhileASlowAnswerIsAwaitedNotMoreOftenThanAsked) {
+  CurlHttpClient client(config());
+  HttpRequest request = http_get(url("/slow?ms=2200"));
+  std::vector<Clock::time_point> beats;
+  request.heartbeat = [&] { beats.push_back(Clock::now()); };
+  request.heartbeat_every = std::chrono::milliseconds(500);
+  auto start = Clock::now();
+  auto r = client.send(request);
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  EXPECT_EQ(r->status, 200);
+  // libcurl's progress callback comes at least about once a second while it waits.
+  EXPECT_GE(beats.size(), 2u);
+  auto last = start;
+  for (auto beat : beats) {
+    EXPECT_GE(beat - last, std::chrono::milliseconds(500));
+    last = beat;
+  }
+  // A heartbeat that throws does not stop the call; the next call has none.
+  request.heartbeat = [] { throw std::runtime_error("boom"); };
+  request.heartbeat_every = std::chrono::milliseconds(0);
+  request.url = url("/slow?ms=300");
+  EXPECT_TRUE(client.send(request).ok());
+  size_t before = beats.size();
+  EXPECT_TRUE(client.send(http_get(url("/slow?ms=300"))).ok());
+  EXPECT_EQ(beats.size(), before);
 }
 
 TEST_F(HttpClientTest, ClosedPortIsProviderError) {

@@ -1,0 +1,261 @@
+#include "refresh.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "crypto.hpp"
+#include "flow.hpp"
+#include "oidc.hpp"
+
+namespace oauthfcgi {
+namespace {
+
+using ms = std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+// What a lock's owner id starts with. A waiter that saw a refresh hold the lock uses
+// its outcome; after anything else it tries to take the lock itself.
+constexpr std::string_view kRefreshOwner = "refresh:";
+constexpr std::string_view kUpdateOwner = "update:";
+
+// One hold of a session's lock, released (by its owner only) when it goes out of scope.
+class SessionLock {
+public:
+  SessionLock(AuthStore& auth, std::string_view cookie, std::string_view purpose, const LockTiming& timing)
+      : auth_(auth), cookie_(cookie), owner_(std::string(purpose) + random_token(16)), timing_(timing) {}
+  ~SessionLock() {
+    if (held_) (void)auth_.unlock_session(cookie_, owner_);
+  }
+  SessionLock(const SessionLock&) = delete;
+  SessionLock& operator=(const SessionLock&) = delete;
+
+  Result<bool> try_acquire() {
+    auto got = auth_.lock_session(cookie_, owner_, timing_.lease);
+    if (got.ok()) held_ = *got;
+    return got;
+  }
+  // Best effort: a lease that runs out anyway shows as a lock someone else may take.
+  void extend() {
+    if (held_) (void)auth_.extend_session_lock(cookie_, owner_, timing_.lease);
+  }
+
+private:
+  AuthStore& auth_;
+  std::string_view cookie_;
+  std::string owner_;
+  const LockTiming& timing_;
+  bool held_ = false;
+};
+
+// Every call made through it extends the lock's lease while the provider answers.
+class LeaseKeepingHttp : public HttpClient {
+public:
+  LeaseKeepingHttp(HttpClient& inner, SessionLock& lock, ms every)
+      : inner_(inner), lock_(lock), every_(every) {}
+  Result<HttpResponse> send(const HttpRequest& request) override {
+    HttpRequest r = request;
+    r.heartbeat = [this] { lock_.extend(); };
+    r.heartbeat_every = every_;
+    return inner_.send(r);
+  }
+
+private:
+  HttpClient& inner_;
+  SessionLock& lock_;
+  ms every_;
+};
+
+enum class Released { by_refresh, by_other, still_held };
+
+// Waits until nobody holds the session's lock, or the deadline passes.
+Result<Released> wait_for_release(AuthStore& auth, std::string_view cookie, const LockTiming& timing,
+                                  SteadyClock::time_point deadline) {
+  bool refresh_seen = false;
+  for (;;) {
+    auto holder = auth.session_lock_holder(cookie);
+    if (!holder.ok()) return holder.error();
+    if (!holder->has_value()) return refresh_seen ? Released::by_refresh : Released::by_other;
+    if ((*holder)->compare(0, kRefreshOwner.size(), kRefreshOwner) == 0) refresh_seen = true;
+    if (SteadyClock::now() >= deadline) return Released::still_held;
+    std::this_thread::sleep_for(timing.poll);
+  }
+}
+
+Error still_refreshing(const Provider& p, const LockTiming& timing) {
+  return make_error(ErrorKind::provider_timeout, "another request was still refreshing the " + p.name +
+                                                     " token after " + std::to_string(timing.wait.count()) +
+                                                     " ms");
+}
+
+Error end_session(Context& ctx, AuthStore& auth, std::string_view cookie, const Provider& p, Error why) {
+  (void)auth.delete_session(cookie); // absent already, or Redis down: either way it is not used again
+  ctx.log.info("session_ended", {{"provider", p.name}, {"reason", why.reason}});
+  return why;
+}
+
+// OIDC Core 12.2: an ID token in a refresh answer must verify like the first one (no
+// nonce) and name the same user; otherwise the one from the sign-in stays.
+void keep_verified_id_token(Context& ctx, HttpClient& http, const Provider& p, const Session& s, TokenSet& t,
+                            long now) {
+  auto claims = verify_id_token(p, ctx.store, http, t.id_token, "", now);
+  std::string why;
+  if (!claims.ok())
+    why = claims.error().reason;
+  else if (json_string(claims->get(), "sub").value_or("") != s.profile.id)
+    why = "the refreshed ID token names another user (sub)";
+  if (why.empty()) return;
+  ctx.log.warn("id_token_refused", {{"provider", p.name}, {"reason", why}});
+  t.id_token = s.tokens.id_token;
+}
+
+// Holding the lock: the stored session is the truth (another request may have just
+// refreshed it); refresh it unless so, and write it back whole (one SET of the sealed
+// record: the rotated pair replaces the old one at once).
+Result<Session> refresh_as_owner(Context& ctx, const Provider& p, AuthStore& auth, SessionLock& lock,
+                                 const LockTiming& timing, std::string_view cookie, const std::string& seen) {
+  auto stored = auth.get_session(cookie);
+  if (!stored.ok()) return stored.error();
+  if (!stored->has_value()) return make_error(ErrorKind::unauthenticated, "the session has ended");
+  Session s = std::move(**stored);
+  if (s.tokens.access_token != seen) return s;
+  long now = unix_now();
+  LeaseKeepingHttp http(ctx.http, lock, timing.heartbeat);
+  auto renewed = refresh_tokens(http, p, s.tokens, now);
+  if (!renewed.ok()) {
+    if (renewed.error().kind == ErrorKind::unauthenticated)
+      return end_session(ctx, auth, cookie, p, renewed.error());
+    return renewed.error();
+  }
+  TokenSet t = std::move(renewed.value());
+  if (p.openid && t.id_token != s.tokens.id_token) keep_verified_id_token(ctx, http, p, s, t, now);
+  s.tokens = std::move(t);
+  // A logout while the provider answered wins: the session is not written back.
+  auto exists = auth.session_exists(cookie);
+  if (!exists.ok()) return exists.error();
+  if (!*exists)
+    return make_error(ErrorKind::unauthenticated, "the session ended while its token was refreshed");
+  if (auto put = auth.put_session(cookie, s, session_ttl(s, ctx.config.session, unix_now())); !put.ok())
+    return put.error();
+  ctx.log.info("token_refreshed", {{"provider", p.name}, {"user", s.profile.user()}});
+  return s;
+}
+
+// The user document with the session's token, which must still be this user's.
+Result<Profile> fetch_user(Context& ctx, const Provider& p, const Session& s) {
+  if (p.openid && p.userinfo_url.empty()) return s.profile; // all we know came with the ID token
+  TokenSet tokens = s.tokens;
+  tokens.subject = s.profile.id;
+  auto fetched = fetch_profile(ctx.http, p, tokens);
+  if (!fetched.ok() || !p.openid) return fetched;
+  // What userinfo leaves out, the ID token said at sign-in (as oidc_profile merges them).
+  Profile& u = *fetched;
+  for (auto [mine, kept] : {std::pair{&u.login, &s.profile.login}, std::pair{&u.name, &s.profile.name},
+                            std::pair{&u.email, &s.profile.email},
+                            std::pair{&u.avatar_url, &s.profile.avatar_url}, std::pair{&u.hd, &s.profile.hd}})
+    if (!*mine) *mine = *kept;
+  return fetched;
+}
+
+} // namespace
+
+bool token_expiring(const TokenSet& tokens, long now) {
+  return tokens.expires_at != 0 && now >= tokens.expires_at - kRefreshMargin;
+}
+
+LockTiming lock_timing(const Config& config) {
+  ms redis(config.redis.timeout_ms);
+  ms lease = std::max(ms(5000), 4 * redis);
+  return LockTiming{lease, lease / 3, ms(config.http.timeout_ms) + 2 * redis, ms(25)};
+}
+
+Result<Session> fresh_tokens(Context& ctx, const Provider& p, std::string_view cookie, Session session,
+                             bool force) {
+  long now = unix_now();
+  if (!force && !token_expiring(session.tokens, now)) return session;
+  AuthStore auth(ctx.store, ctx.keys);
+  if (!refreshable(p, session.tokens, now)) {
+    if (!force && now < session.tokens.expires_at) return session; // good for a few more seconds
+    return end_session(ctx, auth, cookie, p,
+                       make_error(ErrorKind::unauthenticated,
+                                  p.name + (force ? " refused the access token" : " access token expired") +
+                                      " and there is no refresh token to renew it: sign in again"));
+  }
+  const LockTiming timing = lock_timing(ctx.config);
+  const std::string seen = session.tokens.access_token;
+  const auto deadline = SteadyClock::now() + timing.wait;
+  for (;;) {
+    SessionLock lock(auth, cookie, kRefreshOwner, timing);
+    auto got = lock.try_acquire();
+    if (!got.ok()) return got.error();
+    if (*got) return refresh_as_owner(ctx, p, auth, lock, timing, cookie, seen);
+    auto released = wait_for_release(auth, cookie, timing, deadline);
+    if (!released.ok()) return released.error();
+    if (*released == Released::still_held) return still_refreshing(p, timing);
+    if (*released == Released::by_other) {
+      // A profile update (or an owner gone before we looked): try to take it ourselves.
+      if (SteadyClock::now() >= deadline) return still_refreshing(p, timing);
+      continue;
+    }
+    // Another request refreshed: use what it stored.
+    auto stored = auth.get_session(cookie);
+    if (!stored.ok()) return stored.error();
+    if (!stored->has_value())
+      return make_error(ErrorKind::unauthenticated,
+                        "the session ended while another request refreshed its token");
+    if ((*stored)->tokens.access_token != seen) return std::move(**stored);
+    return make_error(ErrorKind::provider_error,
+                      "the " + p.name + " token refresh by another request failed");
+  }
+}
+
+Result<Session> update_session(Context& ctx, std::string_view cookie,
+                               const std::function<void(Session&)>& change) {
+  AuthStore auth(ctx.store, ctx.keys);
+  const LockTiming timing = lock_timing(ctx.config);
+  SessionLock lock(auth, cookie, kUpdateOwner, timing);
+  const auto deadline = SteadyClock::now() + timing.wait;
+  for (;;) {
+    auto got = lock.try_acquire();
+    if (!got.ok()) return got.error();
+    if (*got) break;
+    if (SteadyClock::now() >= deadline)
+      return make_error(ErrorKind::provider_timeout,
+                        "another request was still refreshing the session's token after " +
+                            std::to_string(timing.wait.count()) + " ms");
+    std::this_thread::sleep_for(timing.poll);
+  }
+  auto stored = auth.get_session(cookie);
+  if (!stored.ok()) return stored.error();
+  if (!stored->has_value()) return make_error(ErrorKind::unauthenticated, "the session has ended");
+  Session s = std::move(**stored);
+  change(s);
+  if (auto put = auth.put_session(cookie, s, session_ttl(s, ctx.config.session, unix_now())); !put.ok())
+    return put.error();
+  return s;
+}
+
+Result<Session> refetch_profile(Context& ctx, const Provider& p, std::string_view cookie, Session session) {
+  auto fresh = fresh_tokens(ctx, p, cookie, std::move(session), false);
+  if (!fresh.ok()) return fresh.error();
+  Session current = std::move(fresh.value());
+  auto profile = fetch_user(ctx, p, current);
+  if (!profile.ok() && profile.error().kind == ErrorKind::token_rejected) {
+    // Revoked or expired early at the provider: refresh once, try once more.
+    ctx.log.info("token_rejected", {{"provider", p.name}, {"reason", profile.error().reason}});
+    auto renewed = fresh_tokens(ctx, p, cookie, std::move(current), true);
+    if (!renewed.ok()) return renewed.error();
+    current = std::move(renewed.value());
+    profile = fetch_user(ctx, p, current);
+    if (!profile.ok() && profile.error().kind == ErrorKind::token_rejected) {
+      AuthStore auth(ctx.store, ctx.keys);
+      return end_session(
+          ctx, auth, cookie, p,
+          make_error(ErrorKind::unauthenticated,
+                     p.name + " refused the refreshed access token too: the sign-in has ended"));
+    }
+  }
+  if (!profile.ok()) return profile.error();
+  return update_session(ctx, cookie, [&](Session& s) { s.profile = std::move(profile.value()); });
+}
+
+} // namespace oauthfcgi

@@ -1,0 +1,621 @@
+// Token refresh: the refresh grant on the wire (flow.cpp), and keeping a session's
+// token usable (refresh.cpp) with a MemoryStore and scripted providers: the session's
+// lock (one owner, waiters using its result or giving up, released only by its owner,
+// its lease extended while the provider answers), invalid_grant ending the session,
+// outages keeping it, retry-on-401, and oauth-profile's ?refresh=1.
+#include "refresh.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "fake_http.hpp"
+#include "flow.hpp"
+#include "handlers.hpp"
+#include "memory_store.hpp"
+#include "test_util.hpp"
+
+using namespace oauthfcgi;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const char* const kCorpToken = "http://127.0.0.1:9/token";
+const char* const kCorpUser = "http://127.0.0.1:9/userinfo";
+const char* const kGithubToken = "https://github.com/login/oauth/access_token";
+
+Result<HttpResponse> json_reply(long status, const std::string& body) {
+  HttpResponse r;
+  r.status = status;
+  r.headers = {{"content-type", "application/json"}};
+  r.body = body;
+  return r;
+}
+
+std::string rotated(const std::string& access, const std::string& refresh, long expires_in = 3600) {
+  return R"({"access_token":")" + access + R"(","token_type":"Bearer","expires_in":)" +
+         std::to_string(expires_in) + R"(,"refresh_token":")" + refresh + R"(","scope":"openid profile"})";
+}
+
+bool form_has(const HttpRequest& r, const std::string& pair) {
+  return ("&" + r.body + "&").find("&" + pair + "&") != std::string::npos;
+}
+
+std::string header_of(const HttpRequest& r, const std::string& name) {
+  for (auto& [n, v] : r.headers)
+    if (n == name) return v;
+  return "<none>";
+}
+
+class Refresh : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir_.write("secret", std::string(32, 'S'));
+    std::string text = "[server]\npublic_url = https://www.example.com\nsecret_file = secret\n"
+                       "[redis]\ntimeout_ms = 50\n[http]\ntimeout_ms = 200\n"
+                       "[provider corp]\ntype = oauth2\nclient_id = corp-id\nclient_secret = corp-secret\n"
+                       "authorize_url = http://127.0.0.1:9/authorize\ntoken_url = http://127.0.0.1:9/token\n"
+                       "userinfo_url = http://127.0.0.1:9/userinfo\n"
+                       "[provider github]\ntype = github\nclient_id = Iv1.abc\nclient_secret = gh-secret\n"
+                       "[provider facebook]\ntype = facebook\nclient_id = 1234\nclient_secret = fb-secret\n";
+    auto load = parse_config(text, "test.conf", dir_.path());
+    ASSERT_TRUE(load.ok()) << (load.problems.empty() ? "" : load.problems[0].to_string());
+    config_ = std::make_unique<Config>(std::move(load.config));
+    keys_ = derive_keys(config_->server.secret);
+    cookie_ = random_token(32);
+    now_ = unix_now();
+  }
+
+  Context ctx(HttpClient& http) { return Context{*config_, keys_, store_, http, log_}; }
+  Context ctx() { return ctx(http_); }
+  Provider provider(const std::string& name) {
+    auto p = resolve_provider(*config_->find_provider(name));
+    EXPECT_TRUE(p.ok());
+    return p.value();
+  }
+  AuthStore auth() { return AuthStore(store_, keys_); }
+
+  // A signed-in corp user whose token expires in `expires_in` seconds (0: never said).
+  Session session(long expires_in, const std::string& access = "at-OLD",
+                  const std::string& refresh = "rt-OLD") {
+    Session s;
+    s.profile.provider = "corp";
+    s.profile.id = "u1";
+    s.profile.login = "ann";
+    s.profile.name = "Ann";
+    s.tokens.access_token = access;
+    s.tokens.token_type = "Bearer";
+    s.tokens.refresh_token = refresh;
+    s.tokens.scope = "openid profile";
+    s.tokens.expires_at = expires_in ? now_ + expires_in : 0;
+    s.created = now_ - 100;
+    s.expires_at = now_ + 3600;
+    s.orgs = {"acme"};
+    return s;
+  }
+  Session stored_session(long expires_in) {
+    Session s = session(expires_in);
+    EXPECT_TRUE(auth().put_session(cookie_, s, 3600s).ok());
+    return s;
+  }
+  std::optional<Session> stored() {
+    auto s = auth().get_session(cookie_);
+    EXPECT_TRUE(s.ok());
+    return s.ok() ? *s : std::nullopt;
+  }
+  std::optional<std::string> lock_value() { return store_.peek(auth().lock_key(cookie_)); }
+  // fresh_tokens(force=false) while `holder` holds the lock; 50 ms in, another thread
+  // runs `outcome` and releases it.
+  Result<Session> while_other_holds(const std::string& holder, std::function<void()> outcome,
+                                    const Session& s) {
+    EXPECT_TRUE(*auth().lock_session(cookie_, holder, 5000ms));
+    std::thread other([&] {
+      std::this_thread::sleep_for(50ms);
+      outcome();
+      EXPECT_TRUE(*auth().unlock_session(cookie_, holder));
+    });
+    Context c = ctx();
+    auto r = fresh_tokens(c, provider("corp"), cookie_, s, false);
+    other.join();
+    return r;
+  }
+
+  testutil::TempDir dir_;
+  std::unique_ptr<Config> config_;
+  Keys keys_;
+  testutil::MemoryStore store_;
+  testutil::FakeHttp http_;
+  Log log_{"test", LogLevel::error, LogFormat::text};
+  std::string cookie_;
+  long now_ = 0;
+};
+
+} // namespace
+
+// ---- the refresh grant (flow.cpp) --------------------------------------------------
+
+TEST_F(Refresh, GrantCarriesTheRefreshTokenAndClientCredentialsInTheForm) {
+  http_.on_json(
+      kGithubToken, 200,
+      R"({"access_token":"ghu_NEW","token_type":"bearer","expires_in":28800,"refresh_token":"ghr_NEW",)"
+      R"("refresh_token_expires_in":15897600,"scope":"read:user,user:email"})");
+  TokenSet old;
+  old.access_token = "ghu_OLD";
+  old.refresh_token = "ghr_OLD";
+  auto t = refresh_tokens(http_, provider("github"), old, now_);
+  ASSERT_TRUE(t.ok()) << t.error().reason;
+  ASSERT_EQ(http_.requests.size(), 1u);
+  const HttpRequest& r = http_.requests[0];
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.url, kGithubToken);
+  EXPECT_EQ(header_of(r, "Accept"), "application/json");
+  for (const char* pair :
+       {"grant_type=refresh_token", "refresh_token=ghr_OLD", "client_id=Iv1.abc", "client_secret=gh-secret"})
+    EXPECT_TRUE(form_has(r, pair)) << pair << " in " << r.body;
+  EXPECT_TRUE(r.basic_user.empty());
+  EXPECT_EQ(t->access_token, "ghu_NEW");
+  EXPECT_EQ(t->refresh_token, "ghr_NEW");
+  EXPECT_EQ(t->expires_at, now_ + 28800);
+  EXPECT_EQ(t->refresh_expires_at, now_ + 15897600);
+  EXPECT_EQ(t->scope, "read:user user:email");
+}
+
+TEST_F(Refresh, BasicClientAuthSendsNoSecretInTheForm) {
+  Provider p = provider("corp");
+  p.basic_auth = true;
+  http_.on_json(kCorpToken, 200, rotated("at-NEW", "rt-NEW"));
+  ASSERT_TRUE(refresh_tokens(http_, p, session(10).tokens, now_).ok());
+  const HttpRequest& r = http_.requests.at(0);
+  EXPECT_EQ(r.basic_user, "corp-id");
+  EXPECT_EQ(r.basic_password, "corp-secret");
+  EXPECT_EQ(r.body.find("client_secret"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("client_id"), std::string::npos) << r.body;
+}
+
+TEST_F(Refresh, WhatTheAnswerLeavesOutIsKept) {
+  // Google does not rotate: no refresh_token, and no scope means the same scope.
+  http_.on_json(kCorpToken, 200, R"({"access_token":"at-NEW","token_type":"Bearer","expires_in":60})");
+  TokenSet old = session(10).tokens;
+  old.refresh_expires_at = now_ + 5000;
+  old.id_token = "old.id.token";
+  auto t = refresh_tokens(http_, provider("corp"), old, now_);
+  ASSERT_TRUE(t.ok()) << t.error().reason;
+  EXPECT_EQ(t->access_token, "at-NEW");
+  EXPECT_EQ(t->expires_at, now_ + 60);
+  EXPECT_EQ(t->refresh_token, "rt-OLD");
+  EXPECT_EQ(t->refresh_expires_at, now_ + 5000);
+  EXPECT_EQ(t->scope, "openid profile");
+  EXPECT_EQ(t->id_token, "old.id.token");
+}
+
+TEST_F(Refresh, InvalidGrantEndsTheSignInWithoutQuotingATokenOrSecret) {
+  http_.on_json(
+      kCorpToken, 400,
+      R"x({"error":"invalid_grant","error_description":"refresh token rt-OLD expired (corp-secret)"})x");
+  auto t = refresh_tokens(http_, provider("corp"), session(10).tokens, now_);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().kind, ErrorKind::unauthenticated);
+  EXPECT_NE(t.error().reason.find("corp ended the sign-in (invalid_grant)"), std::string::npos)
+      << t.error().reason;
+  EXPECT_EQ(t.error().reason.find("rt-OLD"), std::string::npos) << t.error().reason;
+  EXPECT_EQ(t.error().reason.find("corp-secret"), std::string::npos) << t.error().reason;
+
+  // GitHub answers HTTP 200 with bad_refresh_token.
+  testutil::FakeHttp github;
+  github.on_json(kGithubToken, 200,
+                 R"({"error":"bad_refresh_token","error_description":"The refresh token passed is incorrect )"
+                 R"(or expired."})");
+  auto g = refresh_tokens(github, provider("github"), session(10).tokens, now_);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.error().kind, ErrorKind::unauthenticated);
+  EXPECT_NE(g.error().reason.find("(bad_refresh_token)"), std::string::npos) << g.error().reason;
+}
+
+TEST_F(Refresh, OtherRefusalsAndOutagesAreProviderErrors) {
+  for (auto [status, body] : std::vector<std::pair<long, std::string>>{
+           {401, R"({"error":"invalid_client"})"}, {500, "oops"}, {400, R"({"error":"invalid_scope"})"}}) {
+    testutil::FakeHttp http;
+    http.on_json(kCorpToken, status, body);
+    auto t = refresh_tokens(http, provider("corp"), session(10).tokens, now_);
+    ASSERT_FALSE(t.ok());
+    EXPECT_EQ(t.error().kind, ErrorKind::provider_error) << body;
+  }
+  testutil::FakeHttp slow;
+  slow.on(kCorpToken, [](const HttpRequest&) -> Result<HttpResponse> {
+    return make_error(ErrorKind::provider_timeout, "127.0.0.1 did not answer within 200 ms");
+  });
+  auto t = refresh_tokens(slow, provider("corp"), session(10).tokens, now_);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().kind, ErrorKind::provider_timeout);
+}
+
+TEST_F(Refresh, NothingToRefreshWithIsUnauthenticatedWithoutACall) {
+  TokenSet none = session(10).tokens;
+  none.refresh_token.clear();
+  TokenSet lapsed = session(10).tokens;
+  lapsed.refresh_expires_at = now_ - 1;
+  EXPECT_FALSE(refreshable(provider("corp"), none, now_));
+  EXPECT_FALSE(refreshable(provider("corp"), lapsed, now_));
+  EXPECT_FALSE(refreshable(provider("facebook"), session(10).tokens, now_))
+      << "Facebook has no refresh grant";
+  EXPECT_TRUE(refreshable(provider("corp"), session(10).tokens, now_));
+  auto t = refresh_tokens(http_, provider("corp"), none, now_);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().kind, ErrorKind::unauthenticated);
+  EXPECT_TRUE(http_.requests.empty());
+}
+
+// ---- fresh_tokens: when, and what is stored --------------------------------------
+
+TEST_F(Refresh, TokenFarFromExpiryOrWithoutOneIsUsedAsIs) {
+  Context c = ctx();
+  for (long expires_in : {0L, 61L + 5, 3600L}) {
+    auto s = fresh_tokens(c, provider("corp"), cookie_, session(expires_in), false);
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(s->tokens.access_token, "at-OLD");
+  }
+  EXPECT_TRUE(http_.requests.empty());
+  EXPECT_TRUE(token_expiring(session(60).tokens, now_));
+  EXPECT_FALSE(token_expiring(session(61).tokens, now_));
+}
+
+TEST_F(Refresh, ExpiringTokenIsRefreshedStoredWholeAndTheLockReleased) {
+  Session before = stored_session(30);
+  http_.on_json(kCorpToken, 200, rotated("at-NEW", "rt-NEW"));
+  Context c = ctx();
+  auto s = fresh_tokens(c, provider("corp"), cookie_, before, false);
+  ASSERT_TRUE(s.ok()) << s.error().reason;
+  EXPECT_EQ(s->tokens.access_token, "at-NEW");
+  auto after = stored();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->tokens.access_token, "at-NEW");
+  EXPECT_EQ(after->tokens.refresh_token, "rt-NEW");
+  EXPECT_EQ(after->tokens.expires_at, now_ + 3600);
+  EXPECT_EQ(after->created, before.created);
+  EXPECT_EQ(after->expires_at, before.expires_at);
+  EXPECT_EQ(after->orgs, before.orgs);
+  EXPECT_EQ(after->profile.login, before.profile.login);
+  EXPECT_FALSE(lock_value()) << "released";
+  // Its TTL is the session's time left, as at sign-in.
+  auto ttl = store_.ttl(auth().session_key(cookie_));
+  ASSERT_TRUE(ttl.ok() && ttl->has_value());
+  EXPECT_GT(**ttl, 3500s);
+  EXPECT_LE(**ttl, 3600s);
+}
+
+TEST_F(Refresh, ExpiredTokenWithoutRefreshTokenEndsTheSessionOneStillValidIsUsed) {
+  Session s = session(30);
+  s.tokens.refresh_token.clear();
+  ASSERT_TRUE(auth().put_session(cookie_, s, 3600s).ok());
+  Context c = ctx();
+  auto still = fresh_tokens(c, provider("corp"), cookie_, s, false);
+  ASSERT_TRUE(still.ok()) << "good for 30 s more";
+  s.tokens.expires_at = now_ - 1;
+  auto ended = fresh_tokens(c, provider("corp"), cookie_, s, false);
+  ASSERT_FALSE(ended.ok());
+  EXPECT_EQ(ended.error().kind, ErrorKind::unauthenticated);
+  EXPECT_FALSE(stored());
+  EXPECT_TRUE(http_.requests.empty());
+}
+
+TEST_F(Refresh, OwnerFindingTheSessionAlreadyRefreshedMakesNoCall) {
+  Session old = session(30);
+  Session renewed = session(3600, "at-OTHER", "rt-OTHER");
+  ASSERT_TRUE(auth().put_session(cookie_, renewed, 3600s).ok());
+  Context c = ctx();
+  auto s = fresh_tokens(c, provider("corp"), cookie_, old, false);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->tokens.access_token, "at-OTHER");
+  EXPECT_TRUE(http_.requests.empty());
+  // force: the refused token was already replaced: use the replacement.
+  auto forced = fresh_tokens(c, provider("corp"), cookie_, old, true);
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(forced->tokens.access_token, "at-OTHER");
+  EXPECT_TRUE(http_.requests.empty());
+}
+
+TEST_F(Refresh, InvalidGrantDeletesTheSession) {
+  Session before = stored_session(30);
+  http_.on_json(kCorpToken, 400, R"({"error":"invalid_grant","error_description":"refresh token revoked"})");
+  Context c = ctx();
+  auto s = fresh_tokens(c, provider("corp"), cookie_, before, false);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(http_status(s.error().kind), 401);
+  EXPECT_FALSE(stored());
+  EXPECT_FALSE(lock_value());
+}
+
+TEST_F(Refresh, ProviderOutageKeepsTheSessionAsItWas) {
+  Session before = stored_session(30);
+  int calls = 0;
+  http_.on(kCorpToken, [&](const HttpRequest&) -> Result<HttpResponse> {
+    if (++calls == 1) return json_reply(503, "{}");
+    return make_error(ErrorKind::provider_timeout, "127.0.0.1 did not answer within 200 ms");
+  });
+  Context c = ctx();
+  auto first = fresh_tokens(c, provider("corp"), cookie_, before, false);
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(http_status(first.error().kind), 502);
+  auto second = fresh_tokens(c, provider("corp"), cookie_, before, false);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(http_status(second.error().kind), 504);
+  auto after = stored();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->tokens.access_token, "at-OLD");
+  EXPECT_EQ(after->tokens.refresh_token, "rt-OLD");
+  EXPECT_FALSE(lock_value());
+}
+
+TEST_F(Refresh, LogoutWhileTheProviderAnswersIsNotUndone) {
+  Session before = stored_session(30);
+  http_.on(kCorpToken, [&](const HttpRequest&) {
+    EXPECT_TRUE(auth().delete_session(cookie_).ok());
+    return json_reply(200, rotated("at-NEW", "rt-NEW"));
+  });
+  Context c = ctx();
+  auto s = fresh_tokens(c, provider("corp"), cookie_, before, false);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::unauthenticated);
+  EXPECT_FALSE(stored());
+}
+
+// ---- the lock ----------------------------------------------------------------------
+
+TEST_F(Refresh, LockKeyIsTheSessionsOwnAndReleasedOnlyByItsOwner) {
+  AuthStore a = auth();
+  std::string key = a.lock_key(cookie_);
+  EXPECT_EQ(key, "lock:" + a.session_key(cookie_));
+  EXPECT_EQ(key.find(cookie_), std::string::npos);
+  ASSERT_TRUE(*a.lock_session(cookie_, "refresh:A", 5000ms));
+  EXPECT_FALSE(*a.lock_session(cookie_, "refresh:B", 5000ms));
+  EXPECT_FALSE(*a.unlock_session(cookie_, "refresh:B"));
+  EXPECT_FALSE(*a.extend_session_lock(cookie_, "refresh:B", 9000ms));
+  EXPECT_EQ(lock_value(), "refresh:A");
+  auto ttl = store_.ttl(key);
+  EXPECT_LE(**ttl, 5000ms) << "B's extension did not apply";
+  EXPECT_TRUE(*a.unlock_session(cookie_, "refresh:A"));
+  EXPECT_FALSE(lock_value());
+}
+
+TEST_F(Refresh, OwnerWhoseLeaseLapsedDoesNotReleaseTheNextOwnersLock) {
+  Session before = stored_session(30);
+  LockTiming timing = lock_timing(*config_);
+  http_.on(kCorpToken, [&](const HttpRequest&) {
+    store_.advance(timing.lease + 1ms); // the lease runs out, another request takes the lock
+    EXPECT_TRUE(*auth().lock_session(cookie_, "refresh:NEXT", 5000ms));
+    return json_reply(200, rotated("at-NEW", "rt-NEW"));
+  });
+  Context c = ctx();
+  ASSERT_TRUE(fresh_tokens(c, provider("corp"), cookie_, before, false).ok());
+  EXPECT_EQ(lock_value(), "refresh:NEXT");
+}
+
+TEST_F(Refresh, LeaseIsExtendedWhileTheProviderAnswers) {
+  Session before = stored_session(30);
+  LockTiming timing = lock_timing(*config_);
+  EXPECT_EQ(timing.lease, 5000ms);
+  EXPECT_EQ(timing.heartbeat, timing.lease / 3);
+  std::string key = auth().lock_key(cookie_);
+  http_.on(kCorpToken, [&](const HttpRequest& request) {
+    EXPECT_TRUE(request.heartbeat);
+    EXPECT_EQ(request.heartbeat_every, timing.heartbeat);
+    // A slow provider: the client beats on; without it the lease would end at 5 s.
+    for (int i = 0; i < 4; ++i) {
+      store_.advance(timing.lease - 1s);
+      if (request.heartbeat) request.heartbeat();
+      auto ttl = store_.ttl(key);
+      EXPECT_TRUE(ttl.ok() && ttl->has_value()) << "lock still held after " << (i + 1) * 4 << " s";
+      if (ttl.ok() && ttl->has_value()) {
+        EXPECT_EQ(**ttl, timing.lease);
+      }
+    }
+    return json_reply(200, rotated("at-NEW", "rt-NEW"));
+  });
+  Context c = ctx();
+  ASSERT_TRUE(fresh_tokens(c, provider("corp"), cookie_, before, false).ok());
+  EXPECT_FALSE(lock_value());
+}
+
+TEST_F(Refresh, ConcurrentRefreshesMakeOneCallAndTheWaiterUsesItsResult) {
+  Session before = stored_session(30);
+  std::atomic<bool> answer{false};
+  http_.on(kCorpToken, [&](const HttpRequest&) {
+    while (!answer)
+      std::this_thread::sleep_for(5ms);
+    return json_reply(200, rotated("at-NEW", "rt-NEW"));
+  });
+  testutil::FakeHttp waiter_http; // must not be called
+  Result<Session> owner = make_error(ErrorKind::internal, "not run"), waiter = owner;
+  std::thread a([&] {
+    Context c = ctx();
+    owner = fresh_tokens(c, provider("corp"), cookie_, before, false);
+  });
+  while (!lock_value())
+    std::this_thread::sleep_for(1ms);
+  std::thread b([&] {
+    Context c = ctx(waiter_http);
+    waiter = fresh_tokens(c, provider("corp"), cookie_, before, false);
+  });
+  std::this_thread::sleep_for(60ms); // b is waiting now
+  answer = true;
+  a.join();
+  b.join();
+  ASSERT_TRUE(owner.ok()) << owner.error().reason;
+  ASSERT_TRUE(waiter.ok()) << waiter.error().reason;
+  EXPECT_EQ(owner->tokens.access_token, "at-NEW");
+  EXPECT_EQ(waiter->tokens.access_token, "at-NEW");
+  EXPECT_EQ(waiter->tokens.refresh_token, "rt-NEW");
+  EXPECT_EQ(http_.requests.size(), 1u);
+  EXPECT_TRUE(waiter_http.requests.empty());
+}
+
+TEST_F(Refresh, WaiterAfterAFailedRefreshGets502AfterAnEndedSession401) {
+  Session before = stored_session(30);
+  auto failed = while_other_holds(
+      "refresh:OTHER", [] {}, before);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(http_status(failed.error().kind), 502);
+  EXPECT_NE(failed.error().reason.find("refresh by another request failed"), std::string::npos)
+      << failed.error().reason;
+  auto ended = while_other_holds(
+      "refresh:OTHER", [&] { EXPECT_TRUE(auth().delete_session(cookie_).ok()); }, before);
+  ASSERT_FALSE(ended.ok());
+  EXPECT_EQ(http_status(ended.error().kind), 401);
+  EXPECT_TRUE(http_.requests.empty()) << "waiters never call the provider";
+}
+
+TEST_F(Refresh, WaiterGivesUpAfterTheWaitBound) {
+  Session before = stored_session(30);
+  ASSERT_TRUE(*auth().lock_session(cookie_, "refresh:STUCK", 60000ms));
+  LockTiming timing = lock_timing(*config_);
+  EXPECT_EQ(timing.wait, 300ms) << "[http] timeout_ms + 2 x [redis] timeout_ms";
+  Context c = ctx();
+  auto start = Clock::now();
+  auto s = fresh_tokens(c, provider("corp"), cookie_, before, false);
+  auto took = Clock::now() - start;
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(http_status(s.error().kind), 504);
+  EXPECT_GE(took, timing.wait);
+  EXPECT_LT(took, timing.wait + 500ms);
+  EXPECT_EQ(lock_value(), "refresh:STUCK");
+  EXPECT_TRUE(stored()) << "the session stays";
+  EXPECT_TRUE(http_.requests.empty());
+}
+
+TEST_F(Refresh, AfterAProfileUpdateReleasesTheLockTheWaiterRefreshesItself) {
+  Session before = stored_session(30);
+  http_.on_json(kCorpToken, 200, rotated("at-NEW", "rt-NEW"));
+  auto s = while_other_holds(
+      "update:OTHER", [] {}, before);
+  ASSERT_TRUE(s.ok()) << s.error().reason;
+  EXPECT_EQ(s->tokens.access_token, "at-NEW");
+  EXPECT_EQ(http_.requests.size(), 1u);
+}
+
+// ---- refetch_profile: retry-on-401, and what is stored -----------------------------
+
+TEST_F(Refresh, RefetchStoresTheNewProfileAndKeepsTheRest) {
+  Session before = stored_session(3600);
+  http_.on_json(kCorpUser, 200, R"({"sub":"u1","preferred_username":"ann","name":"Ann Renamed"})");
+  Context c = ctx();
+  auto s = refetch_profile(c, provider("corp"), cookie_, before);
+  ASSERT_TRUE(s.ok()) << s.error().reason;
+  EXPECT_EQ(s->profile.name, "Ann Renamed");
+  ASSERT_EQ(http_.requests.size(), 1u) << "a fresh token needs no refresh";
+  EXPECT_EQ(header_of(http_.requests[0], "Authorization"), "Bearer at-OLD");
+  auto after = stored();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->profile.name, "Ann Renamed");
+  EXPECT_EQ(after->created, before.created);
+  EXPECT_EQ(after->expires_at, before.expires_at);
+  EXPECT_EQ(after->orgs, before.orgs);
+  EXPECT_EQ(after->tokens.access_token, "at-OLD");
+  EXPECT_FALSE(lock_value());
+}
+
+TEST_F(Refresh, RefetchRefusesTheProfileOfAnotherUser) {
+  Session before = stored_session(3600);
+  http_.on_json(kCorpUser, 200, R"({"sub":"someone-else","preferred_username":"eve"})");
+  Context c = ctx();
+  auto s = refetch_profile(c, provider("corp"), cookie_, before);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(http_status(s.error().kind), 502);
+  EXPECT_EQ(stored()->profile.login, "ann");
+}
+
+TEST_F(Refresh, ProviderRefusingTheTokenGetsOneRefreshAndOneRetry) {
+  Session before = stored_session(3600);
+  http_.on_json(kCorpToken, 200, rotated("at-NEW", "rt-NEW"));
+  http_.on(kCorpUser, [](const HttpRequest& r) {
+    if (header_of(r, "Authorization") != "Bearer at-NEW")
+      return json_reply(401, R"({"error":"invalid_token"})");
+    return json_reply(200, R"({"sub":"u1","preferred_username":"ann","name":"Ann"})");
+  });
+  Context c = ctx();
+  auto s = refetch_profile(c, provider("corp"), cookie_, before);
+  ASSERT_TRUE(s.ok()) << s.error().reason;
+  EXPECT_EQ(s->tokens.access_token, "at-NEW");
+  ASSERT_EQ(http_.requests.size(), 3u); // userinfo 401, refresh, userinfo 200
+  EXPECT_EQ(http_.requests[1].url, kCorpToken);
+  EXPECT_EQ(stored()->tokens.refresh_token, "rt-NEW");
+}
+
+TEST_F(Refresh, SecondRefusalEndsTheSession) {
+  Session before = stored_session(3600);
+  http_.on_json(kCorpToken, 200, rotated("at-NEW", "rt-NEW"));
+  http_.on_json(kCorpUser, 401, R"({"error":"invalid_token"})");
+  Context c = ctx();
+  auto s = refetch_profile(c, provider("corp"), cookie_, before);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(http_status(s.error().kind), 401);
+  EXPECT_EQ(http_.requests.size(), 3u) << "one refresh, one retry, no more";
+  EXPECT_FALSE(stored());
+}
+
+TEST_F(Refresh, RefusedTokenWithNothingToRefreshWithEndsTheSession) {
+  Session s = session(0);
+  s.tokens.refresh_token.clear(); // a GitHub OAuth app's token, revoked by the user
+  ASSERT_TRUE(auth().put_session(cookie_, s, 3600s).ok());
+  http_.on_json(kCorpUser, 401, R"({"error":"invalid_token"})");
+  Context c = ctx();
+  auto r = refetch_profile(c, provider("corp"), cookie_, s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(http_status(r.error().kind), 401);
+  EXPECT_EQ(http_.requests.size(), 1u);
+  EXPECT_FALSE(stored());
+}
+
+TEST_F(Refresh, ProfileUpdateDoesNotPutBackTokensRotatedMeanwhile) {
+  Session before = stored_session(3600);
+  http_.on(kCorpUser, [&](const HttpRequest&) {
+    // Another process refreshes (and rotates) while the user document is on its way.
+    EXPECT_TRUE(auth().put_session(cookie_, session(3600, "at-OTHER", "rt-OTHER"), 3600s).ok());
+    return json_reply(200, R"({"sub":"u1","preferred_username":"ann","name":"Ann Renamed"})");
+  });
+  Context c = ctx();
+  auto s = refetch_profile(c, provider("corp"), cookie_, before);
+  ASSERT_TRUE(s.ok()) << s.error().reason;
+  auto after = stored();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->profile.name, "Ann Renamed");
+  EXPECT_EQ(after->tokens.refresh_token, "rt-OTHER");
+  EXPECT_EQ(s->tokens.access_token, "at-OTHER");
+}
+
+// ---- oauth-profile ?refresh=1 -------------------------------------------------------
+
+TEST_F(Refresh, ProfileRefreshAnswersTheNewProfilePlainGetCallsNobody) {
+  stored_session(30);
+  http_.on_json(kCorpToken, 200, rotated("at-NEW", "rt-NEW"));
+  http_.on_json(kCorpUser, 200, R"({"sub":"u1","preferred_username":"ann","name":"Ann Renamed"})");
+  auto get = [&](const std::string& query) {
+    Context c = ctx();
+    return handle_profile(Request({{"REQUEST_METHOD", "GET"},
+                                   {"SCRIPT_NAME", "/auth/profile"},
+                                   {"QUERY_STRING", query},
+                                   {"HTTP_COOKIE", "__Host-oauth_session=" + cookie_}}),
+                          c);
+  };
+  Response plain = get("");
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_NE(plain.body.find(R"("name":"Ann")"), std::string::npos) << plain.body;
+  EXPECT_TRUE(http_.requests.empty());
+  Response fresh = get("refresh=1");
+  EXPECT_EQ(fresh.status, 200) << fresh.body;
+  EXPECT_NE(fresh.body.find(R"("name":"Ann Renamed")"), std::string::npos) << fresh.body;
+  EXPECT_NE(fresh.body.find(R"("expires_at":)" + std::to_string(now_ + 3600)), std::string::npos)
+      << fresh.body;
+  EXPECT_EQ(fresh.body.find("at-NEW"), std::string::npos);
+  EXPECT_EQ(http_.requests.size(), 2u);
+  EXPECT_EQ(get("refresh=yes").status, 400);
+  EXPECT_EQ(get("refresh=0").status, 200);
+  EXPECT_EQ(http_.requests.size(), 2u);
+  // The session ended at the provider: 401 JSON.
+  ASSERT_TRUE(auth().delete_session(cookie_).ok());
+  Response gone = get("refresh=1");
+  EXPECT_EQ(gone.status, 401);
+}
