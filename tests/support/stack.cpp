@@ -230,6 +230,12 @@ std::string query_value(const std::string& url, const std::string& name) {
   return "";
 }
 
+pid_t Stack::program_pid(const std::string& name) const {
+  for (size_t i = 0; i < programs_.size() && i < std::size(kPrograms); ++i)
+    if (name == kPrograms[i]) return programs_[i].pid();
+  return -1;
+}
+
 std::string Stack::program_logs() const {
   return read_file(dir_.file("programs.log"));
 }

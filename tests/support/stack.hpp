@@ -55,6 +55,8 @@ public:
   // Rewrites the config with changed extra_config, github_section, dev_section and
   // session_section, and restarts the five programs (Redis, and so sessions, stay).
   void reconfigure(const StackOptions& changed);
+  // The pid of a running program ("callback" for oauth-callback), or -1.
+  pid_t program_pid(const std::string& name) const;
   // The generated config file.
   std::string config_path() const { return dir_.file("oauth-fcgi.conf"); }
 
