@@ -14,6 +14,8 @@
 
 #include "url.hpp"
 
+#include <sys/stat.h>
+
 namespace oauthfcgi {
 
 namespace {
@@ -237,6 +239,13 @@ public:
       error(line, "cannot read " + std::string(key) + " \"" + path + "\": " + r.error +
                       " (check the path and that this user may read the file)");
       return std::nullopt;
+    }
+    // head -c 64 /dev/urandom > secret under the usual umask gives mode 0644.
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH)) {
+      warn(line, std::string(key) + " \"" + path +
+                     "\" is readable by every user of this machine (chmod 0640 it, owned by root and the "
+                     "group the programs run as, e.g. chown root:oauth-fcgi)");
     }
     // Editors and `echo` add one newline; drop exactly one.
     std::string& s = r.content;

@@ -49,8 +49,13 @@ Response handle_connect(const Request& request, Context& ctx) {
   if (!pc)
     return fail(ctx, make_error(ErrorKind::not_found, "no provider named \"" + *name + "\""),
                 ErrorStyle::html, "connect");
+  // Every answer from here on names the provider in the request's log line.
+  auto tagged = [&](Response r) {
+    r.annotate("provider", pc->name);
+    return r;
+  };
   auto provider = ready_provider(*pc, ctx);
-  if (!provider.ok()) return fail(ctx, provider.error(), ErrorStyle::html, "connect");
+  if (!provider.ok()) return tagged(fail(ctx, provider.error(), ErrorStyle::html, "connect"));
 
   // One binding value per browser, reused while it lives, so logins in several tabs all complete.
   std::string binding;
@@ -67,16 +72,16 @@ Response handle_connect(const Request& request, Context& ctx) {
                    unix_now()};
   AuthStore auth(ctx.store, ctx.keys);
   if (auto stored = auth.put_state(state, login); !stored.ok())
-    return fail(ctx, stored.error(), ErrorStyle::html, "connect");
+    return tagged(fail(ctx, stored.error(), ErrorStyle::html, "connect"));
 
   auto url = authorize_url(*provider, redirect_uri(config, provider->name), state, pkce.challenge, nonce);
-  if (!url.ok()) return fail(ctx, url.error(), ErrorStyle::html, "connect");
+  if (!url.ok()) return tagged(fail(ctx, url.error(), ErrorStyle::html, "connect"));
   ctx.log.info("login_started", {{"provider", provider->name}});
   Response r = Response::redirect(302, *url);
   r.add_header("Referrer-Policy", "no-referrer");
   r.set_cookie(
       make_cookie(config, binding_cookie_name(config), binding, static_cast<long>(kStateTtl.count())));
-  return r;
+  return tagged(std::move(r));
 }
 
 } // namespace oauthfcgi

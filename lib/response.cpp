@@ -67,6 +67,17 @@ Response& Response::set_cookie(const Cookie& c) {
   return add_header("Set-Cookie", v);
 }
 
+Response& Response::annotate(std::string_view key, std::string_view value) {
+  for (auto& field : log_fields) {
+    if (field.first == key) {
+      field.second = std::string(value);
+      return *this;
+    }
+  }
+  log_fields.emplace_back(std::string(key), std::string(value));
+  return *this;
+}
+
 const std::string* Response::header(std::string_view name) const {
   for (const auto& [n, v] : headers)
     if (iequals(n, name)) return &v;

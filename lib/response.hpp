@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "error.hpp"
@@ -31,6 +32,12 @@ struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // Fields for this request's log line, never sent: the serve loop appends them to its
+  // one "request" line (e.g. provider=github). Keys naming a secret are redacted by Log.
+  std::vector<std::pair<std::string, std::string>> log_fields;
+
+  // Adds (or replaces) a log field: r.annotate("provider", provider.name).
+  Response& annotate(std::string_view key, std::string_view value);
 
   // Adds a header; CR, LF and NUL in name or value are dropped, never sent.
   Response& add_header(std::string_view name, std::string_view value);

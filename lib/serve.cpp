@@ -1,5 +1,6 @@
 #include "serve.hpp"
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -271,9 +272,14 @@ int check_config(const Program& program, const Options& opts, const ConfigLoad& 
   } catch (const std::exception& e) {
     failure = e.what();
   }
+  // Exit 0 all the same: the config is right, and Redis may live elsewhere or start later.
   if (!failure.empty())
-    (void)std::fprintf(stderr, "%s: WARNING: Redis at %s does not answer: %s\n", program.name.c_str(),
-                       redis_where(load.config.redis).c_str(), failure.c_str());
+    (void)std::fprintf(
+        stderr,
+        "%s: WARNING: Redis at %s does not answer: %s (start it, or correct [redis] url in %s; "
+        "until it answers, requests get 503)\n",
+        program.name.c_str(), redis_where(load.config.redis).c_str(), failure.c_str(),
+        opts.config_path.c_str());
   return 0;
 }
 
@@ -357,7 +363,9 @@ void serve_one(Server& s, FCGX_Request& req, Context& ctx) {
   std::string out = response.serialize();
   if (FCGX_PutStr(out.data(), static_cast<int>(out.size()), req.out) < 0 || FCGX_FFlush(req.out) < 0)
     s.log.debug("client_gone");
-  if (!drain_stream(req.in)) req.keepConnection = 0;
+  // A FastCGI authorizer (Apache mod_authnz_fcgi) is sent no STDIN stream at all:
+  // draining it would hold back END_REQUEST until the web server gives up.
+  if (req.role == FCGI_AUTHORIZER || !drain_stream(req.in)) req.keepConnection = 0;
 }
 
 void worker(Server& s) {
@@ -672,8 +680,15 @@ Response handle_request(const Program& program, const Request& request, Context&
     // The program name and request id are on every line already; no query or cookie here.
     LogFields fields{{"method", request.method()},
                      {"route", request.route()},
-                     {"status", std::to_string(response.status)},
-                     {"duration_ms", std::to_string(ms.count())}};
+                     {"status", std::to_string(response.status)}};
+    // What the handler noted (provider=...), without overriding the fields above.
+    for (const auto& [key, value] : response.log_fields) {
+      bool taken =
+          key == "duration_ms" || key == "refused" ||
+          std::any_of(fields.begin(), fields.end(), [&](const LogField& f) { return f.first == key; });
+      if (!taken && !key.empty()) fields.emplace_back(key, value);
+    }
+    fields.emplace_back("duration_ms", std::to_string(ms.count()));
     if (!refused.empty()) fields.emplace_back("refused", refused);
     log.info("request", fields);
     return response;
