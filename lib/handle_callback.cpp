@@ -66,7 +66,21 @@ Result<std::pair<TokenSet, Profile>> sign_in(Context& ctx, const Provider& provi
 
 } // namespace
 
+namespace {
+Response callback_flow(const Request& request, Context& ctx);
+} // namespace
+
+// Every answer names the provider in the request's log line, when it is a configured one.
 Response handle_callback(const Request& request, Context& ctx) {
+  Response r = callback_flow(request, ctx);
+  auto tail = route_tail(request, ctx.config, "/callback");
+  auto name = tail ? provider_from_tail(*tail) : std::nullopt;
+  if (name && ctx.config.find_provider(*name)) r.annotate("provider", *name);
+  return r;
+}
+
+namespace {
+Response callback_flow(const Request& request, Context& ctx) {
   const Config& config = ctx.config;
   if (request.method() != "GET")
     return fail(ctx, make_error(ErrorKind::method_not_allowed, "the sign-in answer comes by GET"),
@@ -155,5 +169,7 @@ Response handle_callback(const Request& request, Context& ctx) {
   r.set_cookie(make_cookie(config, session_cookie_name(config), cookie_value, config.session.ttl));
   return r;
 }
+
+} // namespace
 
 } // namespace oauthfcgi

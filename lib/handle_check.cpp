@@ -27,9 +27,10 @@ Response handle_check(const Request& request, Context& ctx) {
   if (!pc) return unauthenticated(); // the provider left the config: its sessions with it
   if (AccessDecision access = check_access(config, *pc, p, (*session)->orgs); !access.allowed) {
     ctx.log.info("check_denied", {{"provider", p.provider}, {"user", p.user()}, {"reason", access.reason}});
-    return Response::empty(403);
+    return Response::empty(403).annotate("provider", p.provider);
   }
   Response r = Response::empty(200);
+  r.annotate("provider", p.provider);
   r.add_header("X-Auth-User", p.user());
   r.add_header("X-Auth-Email", p.email.value_or(""));
   r.add_header("X-Auth-Login", p.login.value_or(""));

@@ -79,8 +79,10 @@ Response handle_logout(const Request& request, Context& ctx) {
     end_at_provider(ctx, **session);
   else if (removed.ok() && *removed)
     ctx.log.info("logout", {{"revocation", "unreadable_session"}}); // the secret changed: no tokens to revoke
-  if (!removed.ok()) return answer(fail(ctx, removed.error(), ErrorStyle::html, "logout"));
-  return answer(Response::redirect(303, config.server.after_logout));
+  Response done = removed.ok() ? Response::redirect(303, config.server.after_logout)
+                               : fail(ctx, removed.error(), ErrorStyle::html, "logout");
+  if (*session) done.annotate("provider", (*session)->profile.provider);
+  return answer(std::move(done));
 }
 
 } // namespace oauthfcgi

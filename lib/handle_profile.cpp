@@ -53,7 +53,7 @@ Response handle_profile(const Request& request, Context& ctx) {
   Json body = json_object();
   profile_to(body.get(), current.profile);
   token_info_to(body.get(), current.tokens, unix_now());
-  return Response::json(200, json_print(body.get()));
+  return Response::json(200, json_print(body.get())).annotate("provider", current.profile.provider);
 }
 
 } // namespace oauthfcgi

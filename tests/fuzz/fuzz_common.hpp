@@ -42,7 +42,8 @@ inline const oauthfcgi::Config& config() {
     if (!f) abort();
     fputs("0123456789abcdef0123456789abcdef-fuzz", f);
     fclose(f);
-    std::string text = "[server]\npublic_url = https://www.example.com\nsecret_file = " + secret_path + "\n"
+    std::string text = "[server]\npublic_url = https://www.example.com\nsecret_file = " + secret_path +
+                       "\n"
                        "[provider github]\ntype = github\nclient_id = gh\nclient_secret = ghs\n"
                        "[provider facebook]\ntype = facebook\nclient_id = 123\nclient_secret = fbs\n"
                        "[provider dev]\ntype = oauth2\nclient_id = dev\nclient_secret = devs\n"

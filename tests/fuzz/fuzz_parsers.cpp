@@ -27,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   case 2:
     if (auto safe = safe_return_to(text)) {
       // A safe return_to is a local path: one '/', no scheme, no backslash, no controls.
-      if (safe->empty() || (*safe)[0] != '/' || (safe->size() > 1 && ((*safe)[1] == '/' || (*safe)[1] == '\\')))
+      if (safe->empty() || (*safe)[0] != '/' ||
+          (safe->size() > 1 && ((*safe)[1] == '/' || (*safe)[1] == '\\')))
         __builtin_trap();
       for (unsigned char c : *safe)
         if (c < 0x20 || c == 0x7f || c == '\\') __builtin_trap();
@@ -37,9 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)parse_url(text);
     (void)append_query(std::string(text), {{"a", "b"}});
     break;
-  case 4:
-    (void)parse_config(text, "fuzz.conf", "/nonexistent");
-    break;
+  case 4: (void)parse_config(text, "fuzz.conf", "/nonexistent"); break;
   case 5:
     (void)decode_session(text);
     (void)decode_state(text);

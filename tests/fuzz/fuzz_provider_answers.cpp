@@ -22,11 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   r.headers = {{"content-type", p[0]}, {"x-ratelimit-remaining", "0"}, {"retry-after", "60"}};
   r.body = p[1];
   switch (data[1] % 5) {
-  case 0:
-    (void)parse_token_response(*provider, r, 1000);
-    break;
+  case 0: (void)parse_token_response(*provider, r, 1000); break;
   case 1:
-    if (auto json = json_answer(*provider, r, "user endpoint"); json.ok()) (void)normalize_profile(*provider, json->get());
+    if (auto json = json_answer(*provider, r, "user endpoint"); json.ok())
+      (void)normalize_profile(*provider, json->get());
     break;
   case 2:
     if (auto doc = json_parse_object(r.body); doc.ok()) (void)apply_discovery(*provider, doc->get());

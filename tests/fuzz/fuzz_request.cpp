@@ -11,9 +11,14 @@ using namespace oauthfcgi;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto p = fuzz::parts(fuzz::as_text(data, size), 8);
-  Request::Env env = {{"REQUEST_METHOD", p[0]}, {"SCRIPT_NAME", p[1]},  {"QUERY_STRING", p[2]},
-                      {"HTTP_COOKIE", p[3]},    {"HTTP_ORIGIN", p[4]},  {"REQUEST_URI", p[5]},
-                      {"HTTP_HOST", p[6]},      {"HTTP_SEC_FETCH_SITE", p[4]},
+  Request::Env env = {{"REQUEST_METHOD", p[0]},
+                      {"SCRIPT_NAME", p[1]},
+                      {"QUERY_STRING", p[2]},
+                      {"HTTP_COOKIE", p[3]},
+                      {"HTTP_ORIGIN", p[4]},
+                      {"REQUEST_URI", p[5]},
+                      {"HTTP_HOST", p[6]},
+                      {"HTTP_SEC_FETCH_SITE", p[4]},
                       {"CONTENT_LENGTH", std::to_string(p[7].size())}};
   static const Config& config = fuzz::config();
   static const Keys keys = derive_keys(config.server.secret);

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "browser.hpp"
+#include "crypto.hpp"
 #include "stack_suite.hpp"
 
 using testutil::Browser;
@@ -118,8 +119,9 @@ TEST_F(Attack, MissingOrDuplicatedCodeOrStateIs400) {
   std::string code = query_value(callback, "code"), state = query_value(callback, "state");
   std::string cb = base() + "/auth/callback/github?";
   int before = sessions(), tokens = stack_->provider_count("token");
-  for (const std::string& q : std::vector<std::string>{"state=" + state, "code=" + code, "code=" + code + "&code=x&state=" + state,
-                               "code=" + code + "&state=" + state + "&state=" + state, std::string("")}) {
+  for (const std::string& q :
+       std::vector<std::string>{"state=" + state, "code=" + code, "code=" + code + "&code=x&state=" + state,
+                                "code=" + code + "&state=" + state + "&state=" + state, std::string("")}) {
     Page p = b.get(cb + q);
     EXPECT_EQ(p.status, 400) << q;
     expect_no_session(p, before);
@@ -142,8 +144,9 @@ TEST_F(Attack, ExpiredStateIs400) {
 
 TEST_F(Attack, CrLfInParametersNeverReachesAHeader) {
   Browser b;
-  for (const char* evil : {"%2Fok%0D%0ASet-Cookie:%20oauth_session=evil", "%0d%0aLocation:%20https://evil.example",
-                           "%2F%0AX-Injected:%201", "%2F%E5%98%8A%E5%98%8DX-Injected:1"}) {
+  for (const char* evil :
+       {"%2Fok%0D%0ASet-Cookie:%20oauth_session=evil", "%0d%0aLocation:%20https://evil.example",
+        "%2F%0AX-Injected:%201", "%2F%E5%98%8A%E5%98%8DX-Injected:1"}) {
     Page connect = b.get(base() + "/auth/connect/github?return_to=" + evil);
     EXPECT_EQ(connect.status, 302) << evil;
     EXPECT_EQ(connect.header("x-injected"), "") << evil;
@@ -187,8 +190,9 @@ TEST_F(Attack, MalformedDuplicatedAndOversizedCookiesAreAbsentNever500) {
   std::string good = signed_in.cookie("oauth_session");
   for (const std::string& cookie : std::vector<std::string>{
            "oauth_session", "oauth_session=", "oauth_session=" + good + "; oauth_session=" + good,
-        "oauth_session=" + good + "x", "oauth_session=\"" + good, "oauth_session=" + std::string(1500, 'A'),
-        "oauth_session=" + good.substr(0, 42) + "\x01", "=; ;;; oauth_session ; =x", std::string(1900, ';')}) {
+           "oauth_session=" + good + "x", "oauth_session=\"" + good,
+           "oauth_session=" + std::string(1500, 'A'), "oauth_session=" + good.substr(0, 42) + "\x01",
+           "=; ;;; oauth_session ; =x", std::string(1900, ';')}) {
     Browser b;
     Page profile = b.get(base() + "/auth/profile", {"Cookie: " + cookie});
     EXPECT_EQ(profile.status, 401) << cookie.substr(0, 80);
@@ -265,16 +269,19 @@ protected:
     tls_ = new testutil::Process({"/usr/bin/python3", server, "--port", std::to_string(tls_port_), "--tls",
                                   dir_->file("cert.pem"), dir_->file("key.pem")},
                                  {}, dir_->file("tls.log"));
-    ASSERT_TRUE(testutil::wait_until([] { return testutil::port_open(http_port_) && testutil::port_open(tls_port_); }));
+    ASSERT_TRUE(testutil::wait_until(
+        [] { return testutil::port_open(http_port_) && testutil::port_open(tls_port_); }));
     std::string h = "http://127.0.0.1:" + std::to_string(http_port_);
     std::string t = "https://127.0.0.1:" + std::to_string(tls_port_);
     auto section = [](const std::string& name, const std::string& token_url, const std::string& base) {
-      return "[provider " + name + "]\ntype = oauth2\nclient_id = c\nclient_secret = s\nauthorize_url = " + base +
+      return "[provider " + name +
+             "]\ntype = oauth2\nclient_id = c\nclient_secret = s\nauthorize_url = " + base +
              "/echo\ntoken_url = " + token_url + "\nuserinfo_url = " + base + "/echo\n\n";
     };
     StackOptions o;
     o.extra_config = section("huge", h + "/big?bytes=52428800", h) +
-                     section("drip", h + "/drip?bytes=200&interval_ms=100", h) + section("tls", t + "/echo", t);
+                     section("drip", h + "/drip?bytes=200&interval_ms=100", h) +
+                     section("tls", t + "/echo", t);
     stack_ = new Stack(o);
   }
   static void TearDownTestSuite() {
@@ -286,8 +293,8 @@ protected:
   Page callback(const std::string& provider) {
     Browser b;
     Page connect = b.get(stack_->base() + "/auth/connect/" + provider);
-    return b.get(stack_->base() + "/auth/callback/" + provider + "?code=x&state=" +
-                 query_value(connect.location(), "state"));
+    return b.get(stack_->base() + "/auth/callback/" + provider +
+                 "?code=x&state=" + query_value(connect.location(), "state"));
   }
   static inline testutil::TempDir* dir_ = nullptr;
   static inline testutil::Process *http_ = nullptr, *tls_ = nullptr;
@@ -355,4 +362,32 @@ TEST_F(Attack, SigtermDuringACallbackFinishesItOrRefusesItCleanly) {
     EXPECT_EQ(answer.header("set-cookie").find("oauth_session="), std::string::npos) << answer.status;
     EXPECT_EQ(sessions(), 0) << "refused: nothing written";
   }
+}
+
+// ---- what an attacker with a Redis dump learns -----------------------------------
+
+TEST_F(Attack, RedisDumpHoldsNoCookieStateOrTokenInAnyEncoding) {
+  Browser gh, fb;
+  ASSERT_EQ(login(gh).status, 302);
+  ASSERT_EQ(stack_->login(fb, "facebook").status, 302);
+  Browser pending; // a sign-in in flight: its state is in Redis too
+  std::string state = query_value(pending.get(base() + "/auth/connect/github").location(), "state");
+  // Facebook's token, as the emulator saw it on /me.
+  std::string stats = stack_->provider_call("GET", "/_dev/stats");
+  auto bearer = stats.find("Bearer ", stats.find("\"last_me_request\""));
+  ASSERT_NE(bearer, std::string::npos);
+  std::string token = stats.substr(bearer + 7, stats.find('"', bearer) - bearer - 7);
+  std::vector<std::string> secrets = {gh.cookie("oauth_session"), gh.cookie("oauth_session_bind"),
+                                      fb.cookie("oauth_session"), state, token};
+  std::string dump = stack_->redis().dump_all();
+  ASSERT_GE(std::count(dump.begin(), dump.end(), '\n'), 3) << dump;
+  for (const auto& s : secrets) {
+    ASSERT_GE(s.size(), 16u);
+    for (const std::string& form :
+         {s, oauthfcgi::hex_encode(s), oauthfcgi::base64_encode(s), oauthfcgi::base64url_encode(s)})
+      EXPECT_EQ(dump.find(form), std::string::npos) << "a secret of " << s.size() << " bytes is in Redis";
+  }
+  EXPECT_EQ(dump.find("EAA"), std::string::npos);
+  EXPECT_EQ(dump.find("gho_"), std::string::npos);
+  EXPECT_EQ(dump.find(" -1 "), std::string::npos) << "every key has a TTL:\n" << dump;
 }

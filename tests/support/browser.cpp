@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 
 namespace testutil {
@@ -31,7 +32,38 @@ size_t on_header(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
+std::mutex seen_mu;
+std::vector<std::string> seen;
+
+void remember(std::string value) {
+  if (value.size() < 16) return;
+  std::lock_guard<std::mutex> lock(seen_mu);
+  if (std::find(seen.begin(), seen.end(), value) == seen.end()) seen.push_back(std::move(value));
+}
+
+// code=… and state=… of a URL, still percent-encoded (ours are base64url: no escapes).
+void remember_params(const std::string& url) {
+  auto q = url.find('?');
+  if (q == std::string::npos) return;
+  std::string query =
+      url.substr(q + 1, url.find('#') == std::string::npos ? std::string::npos : url.find('#') - q - 1);
+  size_t at = 0;
+  while (at < query.size()) {
+    size_t amp = query.find('&', at);
+    std::string pair = query.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
+    for (const char* name : {"code=", "state="})
+      if (pair.rfind(name, 0) == 0) remember(pair.substr(std::strlen(name)));
+    if (amp == std::string::npos) break;
+    at = amp + 1;
+  }
+}
+
 } // namespace
+
+std::vector<std::string> seen_secrets() {
+  std::lock_guard<std::mutex> lock(seen_mu);
+  return seen;
+}
 
 std::string Page::header(const std::string& name) const {
   auto it = headers.find(name);
@@ -76,6 +108,13 @@ Page Browser::request(const std::string& method, const std::string& url,
   }
   CURLcode rc = curl_easy_perform(curl_);
   curl_slist_free_all(list);
+  remember_params(url);
+  for (auto [it, end] = page.headers.equal_range("set-cookie"); it != end; ++it) {
+    auto eq = it->second.find('='), semi = it->second.find(';');
+    if (eq != std::string::npos)
+      remember(it->second.substr(eq + 1, semi == std::string::npos ? semi : semi - eq - 1));
+  }
+  remember_params(page.header("location"));
   if (rc != CURLE_OK) {
     page.status = -1;
     page.body = curl_easy_strerror(rc);

@@ -45,6 +45,10 @@ private:
   CURL* curl_;
 };
 
+// Every cookie value and every `code` and `state` parameter the browsers of this
+// process sent or received (16+ characters), for the suite's leak scan.
+std::vector<std::string> seen_secrets();
+
 // curl_easy_escape of s.
 std::string escape(const std::string& s);
 

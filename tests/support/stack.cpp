@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <regex>
 #include <stdexcept>
 
@@ -49,9 +50,25 @@ Stack::~Stack() {
   nginx_.stop();
   for (auto& p : programs_)
     p.stop();
+  keep_for_leak_scan();
   provider_.stop();
   emulator_.stop();
   op_.stop();
+}
+
+// The suite's leak scan (tests/integration/leak_scan.cpp) reads, after every other
+// integration test, what each stack logged and which secret values it used.
+void Stack::keep_for_leak_scan() {
+  std::string dir = leak_scan_dir();
+  mkdir(dir.c_str(), 0700);
+  std::string tag = "==== " + dir_.path() + "\n";
+  std::ofstream(dir + "/logs.txt", std::ios::app) << tag << program_logs();
+  std::ofstream secrets(dir + "/secrets.txt", std::ios::app);
+  for (const char* s : {"github-secret", "dev-secret", "fb-secret", "oidc-secret", "op-secret",
+                        "0123456789abcdef0123456789abcdef-test-secret"})
+    secrets << s << "\n";
+  for (const auto& s : seen_secrets())
+    secrets << s << "\n";
 }
 
 void Stack::write_config() {

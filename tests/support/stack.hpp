@@ -67,6 +67,7 @@ private:
   std::unique_ptr<RedisServer> redis_;
   void start_oidc();
   void write_config();
+  void keep_for_leak_scan();
   std::string oidc_config_;
   int nginx_port_, upstream_port_, provider_port_, emulator_port_ = 0, op_port_ = 0;
   Process provider_, emulator_, op_;
@@ -74,6 +75,11 @@ private:
   Process nginx_;
   StackOptions options_;
 };
+
+// Where every Stack leaves its logs and the secrets it used for the suite's leak scan.
+inline std::string leak_scan_dir() {
+  return bin_dir() + "/../leak-scan";
+}
 
 // A query parameter of a URL, still percent-encoded; "" when absent.
 std::string query_value(const std::string& url, const std::string& name);
