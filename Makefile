@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 20
 # make install PREFIX=/usr DESTDIR=/tmp/pkg: see README "make install".
 PREFIX  ?= /usr/local
 DESTDIR ?=
-PROGRAMS = oauth-connect oauth-callback oauth-profile oauth-logout oauth-check
+PROGRAMS = oauth-connect oauth-callback oauth-profile oauth-logout oauth-check oauth-fetch
 
 .PHONY: all deps configure build test test-quick test-unit test-sanitize fuzz demo demo-stop install uninstall clean format format-check
 
@@ -64,6 +64,13 @@ demo:
 
 demo-stop:
 	@scripts/demo-stop
+
+# Load test on loopback (wrk): the programs behind nginx against nginx alone, the seeds'
+# Flask app and mod_auth_openidc; writes bench/results.md, bench/chart.png and the README
+# table. Its own Release build in build-bench (make bench BUILD=dir for another).
+.PHONY: bench
+bench:
+	@BUILD=$(if $(filter command line,$(origin BUILD)),$(BUILD),build-bench) BENCH_COMMAND="make bench" scripts/bench
 
 # Builds the five programs only, then installs them, the config example, the nginx and
 # Apache snippets and the systemd units (with PREFIX filled in) under $(DESTDIR).

@@ -1,85 +1,17 @@
 #include "refresh.hpp"
 
-#include <algorithm>
-#include <thread>
-
-#include "crypto.hpp"
 #include "flow.hpp"
 #include "oidc.hpp"
 
 namespace oauthfcgi {
 namespace {
 
-using ms = std::chrono::milliseconds;
 using SteadyClock = std::chrono::steady_clock;
 
 // What a lock's owner id starts with. A waiter that saw a refresh hold the lock uses
 // its outcome; after anything else it tries to take the lock itself.
 constexpr std::string_view kRefreshOwner = "refresh:";
 constexpr std::string_view kUpdateOwner = "update:";
-
-// One hold of a session's lock, released (by its owner only) when it goes out of scope.
-class SessionLock {
-public:
-  SessionLock(AuthStore& auth, std::string_view cookie, std::string_view purpose, const LockTiming& timing)
-      : auth_(auth), cookie_(cookie), owner_(std::string(purpose) + random_token(16)), timing_(timing) {}
-  ~SessionLock() {
-    if (held_) (void)auth_.unlock_session(cookie_, owner_);
-  }
-  SessionLock(const SessionLock&) = delete;
-  SessionLock& operator=(const SessionLock&) = delete;
-
-  Result<bool> try_acquire() {
-    auto got = auth_.lock_session(cookie_, owner_, timing_.lease);
-    if (got.ok()) held_ = *got;
-    return got;
-  }
-  // Best effort: a lease that runs out anyway shows as a lock someone else may take.
-  void extend() {
-    if (held_) (void)auth_.extend_session_lock(cookie_, owner_, timing_.lease);
-  }
-
-private:
-  AuthStore& auth_;
-  std::string_view cookie_;
-  std::string owner_;
-  const LockTiming& timing_;
-  bool held_ = false;
-};
-
-// Every call made through it extends the lock's lease while the provider answers.
-class LeaseKeepingHttp : public HttpClient {
-public:
-  LeaseKeepingHttp(HttpClient& inner, SessionLock& lock, ms every)
-      : inner_(inner), lock_(lock), every_(every) {}
-  Result<HttpResponse> send(const HttpRequest& request) override {
-    HttpRequest r = request;
-    r.heartbeat = [this] { lock_.extend(); };
-    r.heartbeat_every = every_;
-    return inner_.send(r);
-  }
-
-private:
-  HttpClient& inner_;
-  SessionLock& lock_;
-  ms every_;
-};
-
-enum class Released { by_refresh, by_other, still_held };
-
-// Waits until nobody holds the session's lock, or the deadline passes.
-Result<Released> wait_for_release(AuthStore& auth, std::string_view cookie, const LockTiming& timing,
-                                  SteadyClock::time_point deadline) {
-  bool refresh_seen = false;
-  for (;;) {
-    auto holder = auth.session_lock_holder(cookie);
-    if (!holder.ok()) return holder.error();
-    if (!holder->has_value()) return refresh_seen ? Released::by_refresh : Released::by_other;
-    if ((*holder)->compare(0, kRefreshOwner.size(), kRefreshOwner) == 0) refresh_seen = true;
-    if (SteadyClock::now() >= deadline) return Released::still_held;
-    std::this_thread::sleep_for(timing.poll);
-  }
-}
 
 Error still_refreshing(const Provider& p, const LockTiming& timing) {
   return make_error(ErrorKind::provider_timeout, "another request was still refreshing the " + p.name +
@@ -111,15 +43,15 @@ void keep_verified_id_token(Context& ctx, HttpClient& http, const Provider& p, c
 // Holding the lock: the stored session is the truth (another request may have just
 // refreshed it); refresh it unless so, and write it back whole (one SET of the sealed
 // record: the rotated pair replaces the old one at once).
-Result<Session> refresh_as_owner(Context& ctx, const Provider& p, AuthStore& auth, SessionLock& lock,
-                                 const LockTiming& timing, std::string_view cookie, const std::string& seen) {
+Result<Session> refresh_as_owner(Context& ctx, const Provider& p, AuthStore& auth, StoreLock& lock,
+                                 std::string_view cookie, const std::string& seen) {
   auto stored = auth.get_session(cookie);
   if (!stored.ok()) return stored.error();
   if (!stored->has_value()) return make_error(ErrorKind::unauthenticated, "the session has ended");
   Session s = std::move(**stored);
   if (s.tokens.access_token != seen) return s;
   long now = unix_now();
-  LeaseKeepingHttp http(ctx.http, lock, timing.heartbeat);
+  LeaseKeepingHttp http(ctx.http, lock);
   auto renewed = refresh_tokens(http, p, s.tokens, now);
   if (!renewed.ok()) {
     if (renewed.error().kind == ErrorKind::unauthenticated)
@@ -162,12 +94,6 @@ bool token_expiring(const TokenSet& tokens, long now) {
   return tokens.expires_at != 0 && now >= tokens.expires_at - kRefreshMargin;
 }
 
-LockTiming lock_timing(const Config& config) {
-  ms redis(config.redis.timeout_ms);
-  ms lease = std::max(ms(5000), 4 * redis);
-  return LockTiming{lease, lease / 3, ms(config.http.timeout_ms) + 2 * redis, ms(25)};
-}
-
 Result<Session> fresh_tokens(Context& ctx, const Provider& p, std::string_view cookie, Session session,
                              bool force) {
   long now = unix_now();
@@ -184,14 +110,14 @@ Result<Session> fresh_tokens(Context& ctx, const Provider& p, std::string_view c
   const std::string seen = session.tokens.access_token;
   const auto deadline = SteadyClock::now() + timing.wait;
   for (;;) {
-    SessionLock lock(auth, cookie, kRefreshOwner, timing);
+    StoreLock lock(ctx.store, auth.lock_key(cookie), kRefreshOwner, timing);
     auto got = lock.try_acquire();
     if (!got.ok()) return got.error();
-    if (*got) return refresh_as_owner(ctx, p, auth, lock, timing, cookie, seen);
-    auto released = wait_for_release(auth, cookie, timing, deadline);
+    if (*got) return refresh_as_owner(ctx, p, auth, lock, cookie, seen);
+    auto released = wait_for_release(ctx.store, lock.key(), deadline, timing.poll);
     if (!released.ok()) return released.error();
-    if (*released == Released::still_held) return still_refreshing(p, timing);
-    if (*released == Released::by_other) {
+    if (!released->released) return still_refreshing(p, timing);
+    if (!released->held_by(kRefreshOwner)) {
       // A profile update (or an owner gone before we looked): try to take it ourselves.
       if (SteadyClock::now() >= deadline) return still_refreshing(p, timing);
       continue;
@@ -212,18 +138,13 @@ Result<Session> update_session(Context& ctx, std::string_view cookie,
                                const std::function<void(Session&)>& change) {
   AuthStore auth(ctx.store, ctx.keys);
   const LockTiming timing = lock_timing(ctx.config);
-  SessionLock lock(auth, cookie, kUpdateOwner, timing);
-  const auto deadline = SteadyClock::now() + timing.wait;
-  for (;;) {
-    auto got = lock.try_acquire();
-    if (!got.ok()) return got.error();
-    if (*got) break;
-    if (SteadyClock::now() >= deadline)
-      return make_error(ErrorKind::provider_timeout,
-                        "another request was still refreshing the session's token after " +
-                            std::to_string(timing.wait.count()) + " ms");
-    std::this_thread::sleep_for(timing.poll);
-  }
+  StoreLock lock(ctx.store, auth.lock_key(cookie), kUpdateOwner, timing);
+  auto got = lock.acquire_until(SteadyClock::now() + timing.wait);
+  if (!got.ok()) return got.error();
+  if (!*got)
+    return make_error(ErrorKind::provider_timeout,
+                      "another request was still refreshing the session's token after " +
+                          std::to_string(timing.wait.count()) + " ms");
   auto stored = auth.get_session(cookie);
   if (!stored.ok()) return stored.error();
   if (!stored->has_value()) return make_error(ErrorKind::unauthenticated, "the session has ended");

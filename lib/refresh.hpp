@@ -4,11 +4,11 @@
 // a provider 5xx or timeout during the refresh answers 502/504 and keeps it.
 //
 // One refresh per session at a time, across every process and host: the session's
-// lock in Redis (AuthStore::lock_session, SET NX PX) is held by the request that
-// refreshes, released only by it, its lease extended while the provider answers (the
-// HTTP client's heartbeat, on the worker's own thread and Redis connection). The
-// others wait for the lock to go (bounded by [http] timeout_ms) and use what the owner
-// stored. Every rewrite of a stored session holds the same lock, so a profile update
+// lock in Redis (a StoreLock of lock.hpp on AuthStore::lock_key) is held by the
+// request that refreshes, released only by it, its lease extended while the provider
+// answers (the HTTP client's heartbeat, on the worker's own thread and Redis
+// connection). The others wait for the lock to go (bounded by [http] timeout_ms) and
+// use what the owner stored. Every rewrite of a stored session holds the same lock, so a profile update
 // can't put back a refresh token the provider has already rotated away.
 #pragma once
 
@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "error.hpp"
+#include "lock.hpp"
 #include "provider.hpp"
 #include "serve.hpp"
 #include "sessions.hpp"
@@ -28,17 +29,6 @@ constexpr long kRefreshMargin = 60;
 
 // True when the access token has an expiry and now is past expires_at - kRefreshMargin.
 bool token_expiring(const TokenSet& tokens, long now);
-
-struct LockTiming {
-  std::chrono::milliseconds lease;     // TTL of the lock; extended while the owner's calls run
-  std::chrono::milliseconds heartbeat; // how often the owner extends it (lease / 3)
-  std::chrono::milliseconds wait;      // how long the others wait for it at most
-  std::chrono::milliseconds poll;      // how often they look
-};
-// lease: max(5 s, 4 x [redis] timeout_ms), so the owner's Redis calls fit between two
-// extensions; wait: [http] timeout_ms plus two Redis round trips (the owner's call,
-// then its write); poll: 25 ms.
-LockTiming lock_timing(const Config& config);
 
 // The session with a token fit for a provider call. Without `force`, a token that is
 // not expiring comes back as is. With `force` (the provider refused the token), it is

@@ -4,7 +4,8 @@
     dev_provider.py --port N [--host 127.0.0.1] --client ID:SECRET:REDIRECT_URI [--client ...]
                     [--code-ttl 600] [--token-ttl 0]
 
-Serves a generic RFC 6749 + RFC 7636 (PKCE) + RFC 7009 provider under /oauth2, a
+Serves a generic RFC 6749 + RFC 7636 (PKCE) + RFC 7009 provider under /oauth2 (with the
+client-credentials grant, and an API under /api that takes its tokens), a
 GitHub look-alike under /github (github.com and api.github.com paths), Facebook Login
 and the Graph API under /facebook (facebook.py next to this file), and a control API
 under /_dev. It is deliberately as strict as the specifications and
@@ -76,13 +77,15 @@ GH_TOKEN_ERROR_TEXT = {
 VERIFIER_RE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 S256_CHALLENGE_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 B64TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/-]+=*")   # RFC 6750 2.1 b64token
-FAULT_ENDPOINTS = ("authorize", "token", "userinfo", "user", "emails", "orgs", "revoke", "exchange", "me", "debug_token")
+FAULT_ENDPOINTS = ("authorize", "token", "userinfo", "user", "emails", "orgs", "revoke", "exchange", "me", "debug_token",
+                   "resource")
 FAULT_MODES = ("500", "html", "empty", "badjson", "slow", "hang", "big", "invalid_token", "ratelimit", "secondary",
                "form", "other_app")
 # Modes that only make sense on some endpoints; the others take any mode.
 FAULT_MODE_ENDPOINTS = {"form": ("token", "exchange"), "other_app": ("debug_token",)}
 COUNTERS = ("authorize", "token", "token_errors", "userinfo", "user", "emails", "orgs", "revoke", "refresh",
-            "exchange", "me", "debug_token")
+            "exchange", "me", "debug_token", "client_token", "resource", "resource_expired_token")
+SCOPE_TOKEN_RE = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")   # RFC 6749 3.3 scope-token (NQCHAR)
 
 
 class HttpReply(Exception):
@@ -262,6 +265,29 @@ class Store:
                 out["refresh_token_expires_in"] = GITHUB_REFRESH_TTL
             return out
 
+    def issue_client_token(self, client_id, scope):
+        """RFC 6749 4.4.3: an access token only, no refresh token."""
+        with self.lock:
+            ttl = self.token_ttl or GENERIC_ACCESS_TTL
+            grant = secrets.token_hex(8)
+            self.grants[grant] = {"revoked": False}
+            token = self._new_token("access", "client", grant, client_id, None, scope, ttl)
+            return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
+
+    def check_client_token(self, token):
+        """A client-credentials token presented to /api: (record, None) or (None, why).
+        An expired one is counted in resource_expired_token."""
+        with self.lock:
+            rec = self.tokens.get(token)
+            if rec is None or rec["kind"] != "access" or rec["flavor"] != "client":
+                return None, "unknown"
+            if rec["revoked"] or self.grants[rec["grant"]]["revoked"]:
+                return None, "revoked"
+            if rec["expires"] is not None and time.time() >= rec["expires"]:
+                self.stats["resource_expired_token"] += 1
+                return None, "expired"
+            return rec, None
+
     def _alive(self, rec):
         return (not rec["revoked"] and not self.grants[rec["grant"]]["revoked"]
                 and (rec["expires"] is None or time.time() < rec["expires"]))
@@ -419,6 +445,8 @@ class Handler(BaseHTTPRequestHandler):
             route = ROUTES["/github/api/applications/*"]
         if route is None and self.route.startswith("/facebook/"):
             route, self.path_match = facebook.match_route(self.route)
+        if route is None and self.route.startswith("/api/"):
+            route = ROUTES["/api/*"]
         if route is None:
             if self.route.startswith("/github/api/"):
                 raise json_reply(404, {"message": "Not Found", "documentation_url": GH_DOCS + "/rest",
@@ -430,6 +458,8 @@ class Handler(BaseHTTPRequestHandler):
                             [("Allow", ", ".join(methods))])
         if counter:
             self.store.count(counter)
+        if self.route == "/oauth2/token" and (self.form_body()[0] or {}).get("grant_type") == "client_credentials":
+            self.store.count("client_token")   # before faults: a faulted request counts too
         if fault_key and self.apply_fault(fault_key):
             return
         handler(self)
@@ -479,7 +509,7 @@ class Handler(BaseHTTPRequestHandler):
         # invalid_token: what that endpoint says about a bad credential
         if endpoint in ("user", "emails", "orgs"):
             return gh_bad_credentials()
-        if endpoint == "userinfo":
+        if endpoint in ("userinfo", "resource"):
             return bearer_challenge("invalid_token", "fault: token rejected")
         return json_reply(401, {"error": "invalid_client", "error_description": "fault: invalid_token"},
                           NO_STORE, note="fault invalid_token")
@@ -651,6 +681,8 @@ def oauth2_token(h):
             answer = generic_code_grant(h, form, client_id)
         elif grant_type == "refresh_token":
             answer = generic_refresh_grant(h, form, client_id)
+        elif grant_type == "client_credentials":
+            answer = client_credentials_grant(form, client_id, h.store)
         elif grant_type is None:
             raise oauth_error(400, "invalid_request", "grant_type is required")
         else:
@@ -690,6 +722,20 @@ def generic_refresh_grant(h, form, client_id):
     return dict(tokens, token_type="Bearer", scope=" ".join(scope))
 
 
+def client_credentials_grant(form, client_id, store):
+    """RFC 6749 4.4.2: the client acts on its own behalf; scope is optional, anything else is not asked."""
+    for name in ("code", "redirect_uri", "code_verifier", "refresh_token"):
+        if name in form:
+            raise oauth_error(400, "invalid_request", f"{name} is not a parameter of the client_credentials grant")
+    scope = split_scope(form.get("scope"), False)
+    if not all(SCOPE_TOKEN_RE.fullmatch(s) for s in scope):
+        raise oauth_error(400, "invalid_scope", "scope must be space-separated RFC 6749 scope-tokens")
+    answer = store.issue_client_token(client_id, scope)
+    if scope:
+        answer["scope"] = " ".join(scope)
+    return answer
+
+
 def oauth2_userinfo(h):
     if "access_token" in parse_params(h.query)[0]:
         raise json_reply(400, {"error": "invalid_request",
@@ -719,6 +765,27 @@ def oauth2_revoke(h):
         # RFC 7009 2.1: a token issued to another client is refused, not revoked.
         raise oauth_error(400, "unauthorized_client", "the token was issued to another client")
     raise HttpReply(200, b"", None, NO_STORE, note="revoked")
+
+
+def api_resource(h):
+    """/api/...: an API protected by client-credentials tokens (RFC 6750). /api/resource[/...] echoes the
+    request; any other /api path is a 404, once the token is good."""
+    scheme, _, token = h.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise bearer_challenge()
+    if not B64TOKEN_RE.fullmatch(token):
+        raise json_reply(400, {"error": "invalid_request", "error_description": "malformed bearer token"},
+                         [("WWW-Authenticate", f'Bearer realm="{REALM}", error="invalid_request"')])
+    rec, why = h.store.check_client_token(token)
+    if rec is None:
+        raise bearer_challenge("invalid_token", f"The access token is {why}")
+    if h.route != "/api/resource" and not h.route.startswith("/api/resource/"):
+        raise json_reply(404, {"error": "not_found", "path": h.route}, note="no such resource")
+    raise json_reply(200, {"method": h.command, "path": h.route, "query": h.query,
+                           "body": h.body.decode("utf-8", "replace"), "client_id": rec["client_id"],
+                           "scope": " ".join(rec["scope"]),
+                           "headers": {k.lower(): v for k, v in h.headers.items()}})
 
 
 # --- GitHub (/github) -------------------------------------------------------------
@@ -1029,6 +1096,7 @@ ROUTES = {
     "/github/api/user/emails": (("GET",), "emails", "emails", github_emails),
     "/github/api/user/orgs": (("GET",), "orgs", "orgs", github_orgs),
     "/github/api/applications/*": (("DELETE",), "revoke", "revoke", github_app_revoke),
+    "/api/*": (("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"), "resource", "resource", api_resource),
     "/_dev/stats": (("GET",), None, None, dev_stats),
     "/_dev/reset": (("POST",), None, None, dev_reset),
     "/_dev/fault": (("GET", "POST", "DELETE"), None, None, dev_fault),
@@ -1037,6 +1105,12 @@ ROUTES = {
 
 
 # --- start-up -----------------------------------------------------------------------
+class Server(ThreadingHTTPServer):
+    daemon_threads = True       # a hanging request must not block exit
+    request_queue_size = 1024   # listen backlog: hundreds of clients may connect at once (the default is 5)
+
+
+
 def parse_client(spec, clients):
     """ID:SECRET:REDIRECT_URI; the URI keeps its own colons. Repeat a client for more URIs."""
     parts = spec.split(":", 2)
@@ -1066,8 +1140,7 @@ def main():
     clients = {}
     for spec in args.client:
         parse_client(spec, clients)
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
-    server.daemon_threads = True          # a hanging request must not block exit
+    server = Server((args.host, args.port), Handler)
     server.store = Store(clients, args.code_ttl, max(0, args.token_ttl))
 
     def stop(signum, frame):

@@ -21,8 +21,13 @@ int main() {
   size_t lines = 0;
   for (char c : text)
     lines += c == '\n';
-  if (lines < 100) {
-    std::cerr << "leak scan: only " << lines << " log lines collected from " << dir << "\n";
+  if (!secrets_in.is_open()) {
+    // No test of this run started a stack (ctest -R on other tests): nothing to scan.
+    std::printf("leak scan: nothing collected in %s\n", dir.c_str());
+    return 77; // CTest's SKIP_RETURN_CODE
+  }
+  if (lines == 0) {
+    std::cerr << "leak scan: the stacks of this run left no log line in " << dir << "\n";
     return 1;
   }
   std::set<std::string> secrets;

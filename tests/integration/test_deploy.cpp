@@ -5,8 +5,11 @@
 // and scripts/smoke against `make demo` and against deployments that are broken.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,6 +38,20 @@ bool contains(const std::string& s, const std::string& what) {
 bool is_socket(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+// The socket exists and something listens on it: bind() makes the file before
+// listen() is called, so the file alone is not readiness.
+bool socket_listens(const std::string& path) {
+  if (!is_socket(path)) return false;
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
 }
 
 bool have(const std::string& program) {
@@ -116,7 +133,7 @@ void serve_each_program(const Deployment& d, const std::vector<std::string>& lau
       argv.push_back(a == "SOCK" ? sock : a);
     argv.insert(argv.end(), {bin_dir() + "/oauth-" + program, "--config", d.config()});
     Process p(argv, {}, log);
-    ASSERT_TRUE(wait_until([&] { return is_socket(sock); })) << read_file(log);
+    ASSERT_TRUE(wait_until([&] { return socket_listens(sock); })) << read_file(log);
     expect_program_answers(program, "unix:" + sock);
     std::string text = read_file(log);
     EXPECT_TRUE(contains(text, "event=started mode=" + mode)) << text;
@@ -234,10 +251,13 @@ std::set<std::string> files_under(const std::string& root) {
 
 // The layout README "make install" describes, for a prefix and its unit folder.
 std::set<std::string> expected_layout(const std::string& prefix, const std::string& unit_dir) {
-  std::set<std::string> want = {
-      prefix + "/bin/oauth-fcgi-smoke",           "/etc/oauth-fcgi/oauth-fcgi.conf.example",
-      "/etc/oauth-fcgi/nginx/oauth-fcgi.conf",    prefix + "/lib/sysusers.d/oauth-fcgi.conf",
-      prefix + "/share/doc/oauth-fcgi/README.md", prefix + "/share/doc/oauth-fcgi/oauth-fcgi.conf.example"};
+  std::set<std::string> want = {prefix + "/bin/oauth-fcgi-smoke",
+                                prefix + "/bin/oauth-fetch",
+                                "/etc/oauth-fcgi/oauth-fcgi.conf.example",
+                                "/etc/oauth-fcgi/nginx/oauth-fcgi.conf",
+                                prefix + "/lib/sysusers.d/oauth-fcgi.conf",
+                                prefix + "/share/doc/oauth-fcgi/README.md",
+                                prefix + "/share/doc/oauth-fcgi/oauth-fcgi.conf.example"};
   for (const std::string& p : kPrograms) {
     want.insert(prefix + "/bin/oauth-" + p);
     want.insert(unit_dir + "/oauth-" + p + ".socket");

@@ -1,0 +1,84 @@
+#include "lock.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "crypto.hpp"
+
+namespace oauthfcgi {
+
+using ms = std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+LockTiming lock_timing(const Config& config) {
+  ms redis(config.redis.timeout_ms);
+  ms lease = std::max(ms(5000), 4 * redis);
+  return LockTiming{lease, lease / 3, ms(config.http.timeout_ms) + 2 * redis, ms(25)};
+}
+
+StoreLock::StoreLock(Store& store, std::string key, std::string_view purpose, const LockTiming& timing)
+    : store_(store), key_(std::move(key)), owner_(std::string(purpose) + random_token(16)), timing_(timing) {}
+
+StoreLock::~StoreLock() {
+  release();
+}
+
+Result<bool> StoreLock::try_acquire() {
+  if (held_) return true;
+  auto got = store_.set_if_absent(key_, owner_, timing_.lease);
+  if (got.ok()) held_ = *got;
+  return got;
+}
+
+Result<bool> StoreLock::acquire_until(SteadyClock::time_point deadline) {
+  for (;;) {
+    auto got = try_acquire();
+    if (!got.ok() || *got) return got;
+    if (SteadyClock::now() >= deadline) return false;
+    std::this_thread::sleep_for(timing_.poll);
+  }
+}
+
+void StoreLock::extend() {
+  if (held_) (void)store_.expire_if_equals(key_, owner_, timing_.lease);
+}
+
+void StoreLock::release() {
+  if (!held_) return;
+  held_ = false;
+  (void)store_.remove_if_equals(key_, owner_);
+}
+
+void StoreLock::keep_alive(HttpRequest& request) {
+  request.heartbeat = [this] { extend(); };
+  request.heartbeat_every = timing_.heartbeat;
+}
+
+Result<HttpResponse> LeaseKeepingHttp::send(const HttpRequest& request) {
+  HttpRequest r = request;
+  lock_.keep_alive(r);
+  return inner_.send(r);
+}
+
+bool LockRelease::held_by(std::string_view purpose) const {
+  return std::any_of(holders.begin(), holders.end(),
+                     [&](const std::string& h) { return h.compare(0, purpose.size(), purpose) == 0; });
+}
+
+Result<LockRelease> wait_for_release(Store& store, std::string_view key, SteadyClock::time_point deadline,
+                                     ms poll) {
+  LockRelease out;
+  for (;;) {
+    auto holder = store.get(key);
+    if (!holder.ok()) return holder.error();
+    if (!holder->has_value()) {
+      out.released = true;
+      return out;
+    }
+    if (out.holders.empty() || out.holders.back() != **holder) out.holders.push_back(std::move(**holder));
+    if (SteadyClock::now() >= deadline) return out;
+    std::this_thread::sleep_for(poll);
+  }
+}
+
+} // namespace oauthfcgi
