@@ -135,7 +135,13 @@ void serve_each_program(const Deployment& d, const std::vector<std::string>& lau
     Process p(argv, {}, log);
     ASSERT_TRUE(wait_until([&] { return socket_listens(sock); })) << read_file(log);
     expect_program_answers(program, "unix:" + sock);
-    std::string text = read_file(log);
+    // The main thread logs "started" after its workers began: a fast first answer can
+    // come before that line is written.
+    std::string text;
+    wait_until([&] {
+      text = read_file(log);
+      return contains(text, "event=started mode=" + mode) && contains(text, "event=request method=GET");
+    });
     EXPECT_TRUE(contains(text, "event=started mode=" + mode)) << text;
     EXPECT_TRUE(contains(text, "event=request method=GET")) << text;
     EXPECT_EQ(p.stop(SIGTERM), 0) << read_file(log);
