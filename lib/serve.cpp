@@ -682,11 +682,12 @@ Response handle_request(const Program& program, const Request& request, Context&
                      {"route", request.route()},
                      {"status", std::to_string(response.status)}};
     // What the handler noted (provider=...), without overriding the fields above.
-    for (const auto& [key, value] : response.log_fields) {
+    for (const auto& field : response.log_fields) {
+      const std::string& key = field.first;
       bool taken =
           key == "duration_ms" || key == "refused" ||
           std::any_of(fields.begin(), fields.end(), [&](const LogField& f) { return f.first == key; });
-      if (!taken && !key.empty()) fields.emplace_back(key, value);
+      if (!taken && !key.empty()) fields.emplace_back(key, field.second);
     }
     fields.emplace_back("duration_ms", std::to_string(ms.count()));
     if (!refused.empty()) fields.emplace_back("refused", refused);

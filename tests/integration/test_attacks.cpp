@@ -14,11 +14,7 @@
 #include "crypto.hpp"
 #include "stack_suite.hpp"
 
-using testutil::Browser;
-using testutil::Page;
-using testutil::query_value;
-using testutil::Stack;
-using testutil::StackOptions;
+using namespace testutil;
 
 namespace {
 

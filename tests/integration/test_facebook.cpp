@@ -90,9 +90,7 @@ TEST_F(Facebook, TokenExchangeIsAGetWithTheSameRedirectUri) {
 
 TEST_F(Facebook, OlderFormEncodedAnswerLogsIn) {
   Browser b;
-  Page done = login(b, "", "facebook_old");
-  ASSERT_EQ(done.status, 302) << done.body;
-  Page profile = b.get(base() + "/auth/profile");
+  Page profile = signed_in_profile(b, "facebook_old");
   EXPECT_NE(profile.body.find("\"provider\":\"facebook_old\""), std::string::npos) << profile.body;
   EXPECT_GT(expires_at(profile.body), static_cast<long>(time(nullptr)) + 50L * 86400) << profile.body;
   Browser c;
@@ -102,12 +100,10 @@ TEST_F(Facebook, OlderFormEncodedAnswerLogsIn) {
 
 TEST_F(Facebook, UserWithoutEmailOrDecliningItSignsInWithoutOne) {
   Browser bob;
-  ASSERT_EQ(login(bob, "&dev_user=bob").status, 302);
-  Page profile = bob.get(base() + "/auth/profile");
+  Page profile = signed_in_profile(bob, "facebook", "&dev_user=bob");
   EXPECT_NE(profile.body.find("\"email\":null"), std::string::npos) << profile.body;
   Browser alice;
-  ASSERT_EQ(login(alice, "&dev_user=alice&dev_decline=email").status, 302);
-  profile = alice.get(base() + "/auth/profile");
+  profile = signed_in_profile(alice, "facebook", "&dev_user=alice&dev_decline=email");
   EXPECT_NE(profile.body.find("\"email\":null"), std::string::npos) << profile.body;
   EXPECT_NE(profile.body.find("\"scopes\":[\"public_profile\"]"), std::string::npos) << profile.body;
 }

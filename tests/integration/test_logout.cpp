@@ -47,15 +47,6 @@ protected:
     EXPECT_EQ(out.location(), "/");
     EXPECT_EQ(b.get(base() + "/auth/profile").status, 401);
   }
-  // The node emulator's per-flavour counter ("revoke") from /_dev/stats.
-  int emulator_count(const std::string& flavor, const std::string& name) {
-    std::string stats = stack_->emulator_call("GET", "/_dev/stats");
-    size_t at = stats.find("\"" + flavor + "\":{");
-    std::smatch m;
-    std::string rest = at == std::string::npos ? "" : stats.substr(at);
-    if (std::regex_search(rest, m, std::regex("\"" + name + "\":(\\d+)"))) return std::stoi(m[1]);
-    return -1;
-  }
   std::string log_of(const std::string& file) const { return read_file(stack_->dir() + "/" + file); }
   // The programs' logout line says the provider and the outcome.
   void expect_logged(const std::string& provider, const std::string& outcome) {
@@ -122,19 +113,19 @@ TEST_F(Logout, GenericOauth2RevokesPerRfc7009) {
 TEST_F(Logout, GoogleRevokesTheGrant) {
   // Google's endpoint answers 400 invalid_token for a token it doesn't know: 200 means live.
   expect_revoked_on_logout(
-      "google", [&] { return emulator_count("google", "revoke"); }, "emulator.log",
+      "google", [&] { return stack_->emulator_count("google", "revoke"); }, "emulator.log",
       "POST /google/revoke 200 (revoked)");
 }
 
 TEST_F(Logout, GitlabRevokesTheRefreshToken) {
   expect_revoked_on_logout(
-      "gitlab", [&] { return emulator_count("gitlab", "revoke"); }, "emulator.log",
+      "gitlab", [&] { return stack_->emulator_count("gitlab", "revoke"); }, "emulator.log",
       "POST /gitlab/oauth/revoke 200 (revoked)");
 }
 
 TEST_F(Logout, OidcServerRevokesAtItsDiscoveredEndpoint) {
   expect_revoked_on_logout(
-      "sso", [&] { return emulator_count("oidc", "revoke"); }, "emulator.log",
+      "sso", [&] { return stack_->emulator_count("oidc", "revoke"); }, "emulator.log",
       "POST /oidc/revoke 200 (revoked)");
 }
 

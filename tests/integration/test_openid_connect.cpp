@@ -6,24 +6,12 @@
 #include "browser.hpp"
 #include "stack_suite.hpp"
 
-using testutil::Browser;
-using testutil::Page;
-using testutil::query_value;
-using testutil::Stack;
-using testutil::StackOptions;
+using namespace testutil;
 
 namespace {
 
-class Oidc : public testutil::StackSuite<Oidc> {
-public:
-  static StackOptions stack_options() {
-    StackOptions o;
-    o.oidc = true;
-    return o;
-  }
-
+class Oidc : public OidcStackSuite<Oidc> {
 protected:
-  void SetUp() override { stack_->emulator_call("DELETE", "/_dev/fault"); }
   Page login(Browser& b, const std::string& provider, const std::string& extra = "") {
     return stack_->login(b, provider, "", extra);
   }
@@ -32,21 +20,15 @@ protected:
     stack_->emulator_call("POST", "/_dev/fault?flavor=oidc&mode=" + mode);
   }
   // A counter of the emulator's generic flavour ("jwks", "discovery", ...).
-  int emulator_count(const std::string& name) {
-    std::string stats = stack_->emulator_call("GET", "/_dev/stats");
-    auto at = stats.find("\"" + name + "\"", stats.find("\"oidc\":{"));
-    return at == std::string::npos ? -1 : std::atoi(stats.c_str() + stats.find(':', at) + 1);
-  }
+  int emulator_count(const std::string& name) { return stack_->emulator_count("oidc", name); }
 };
 
 } // namespace
 
 TEST_F(Oidc, RealOidcProviderSignsInWithAVerifiedIdToken) {
   Browser b;
-  Page done = login(b, "op");
-  ASSERT_EQ(done.status, 302) << done.body;
-  Page profile = b.get(base() + "/auth/profile");
-  ASSERT_EQ(profile.status, 200);
+  Page profile = signed_in_profile(b, "op");
+  ASSERT_EQ(profile.status, 200) << profile.body;
   EXPECT_NE(profile.body.find(R"("provider":"op","id":"alice","login":"alice","name":"Alice Example",)"
                               R"("email":"alice@example.com")"),
             std::string::npos)
@@ -78,22 +60,18 @@ TEST_F(Oidc, RealOidcProviderAnswerCarriesIssWhichIsChecked) {
 
 TEST_F(Oidc, GoogleKeepsTheHostedDomain) {
   Browser b;
-  Page done = login(b, "google", "&dev_user=alice");
-  ASSERT_EQ(done.status, 302) << done.body;
-  Page profile = b.get(base() + "/auth/profile");
+  Page profile = signed_in_profile(b, "google", "&dev_user=alice");
   EXPECT_NE(profile.body.find("\"email\":\"alice@example.com\""), std::string::npos) << profile.body;
   EXPECT_NE(profile.body.find("\"hd\":\"example.com\""), std::string::npos) << profile.body;
   Browser carol;
-  ASSERT_EQ(login(carol, "google", "&dev_user=carol").status, 302);
-  EXPECT_NE(carol.get(base() + "/auth/profile").body.find("\"email\":null"), std::string::npos)
+  EXPECT_NE(signed_in_profile(carol, "google", "&dev_user=carol").body.find("\"email\":null"),
+            std::string::npos)
       << "email_verified false is not an email";
 }
 
 TEST_F(Oidc, GitlabSignsInWithItsUsername) {
   Browser b;
-  Page done = login(b, "gitlab", "&dev_user=alice");
-  ASSERT_EQ(done.status, 302) << done.body;
-  Page profile = b.get(base() + "/auth/profile");
+  Page profile = signed_in_profile(b, "gitlab", "&dev_user=alice");
   EXPECT_NE(profile.body.find("\"provider\":\"gitlab\""), std::string::npos) << profile.body;
   EXPECT_NE(profile.body.find("\"login\":\"alice\""), std::string::npos) << profile.body;
 }

@@ -62,21 +62,9 @@ protected:
 };
 
 // GitLab at the OIDC emulator: rotated refresh tokens, an ID token in every refresh answer.
-class OidcRefresh : public testutil::StackSuite<OidcRefresh> {
-public:
-  static StackOptions stack_options() {
-    StackOptions o;
-    o.oidc = true;
-    return o;
-  }
-
+class OidcRefresh : public testutil::OidcStackSuite<OidcRefresh> {
 protected:
-  void SetUp() override { stack_->emulator_call("DELETE", "/_dev/fault"); }
-  int gitlab_count(const std::string& name) {
-    std::string stats = stack_->emulator_call("GET", "/_dev/stats");
-    auto at = stats.find("\"" + name + "\"", stats.find("\"gitlab\":{"));
-    return at == std::string::npos ? -1 : std::atoi(stats.c_str() + stats.find(':', at) + 1);
-  }
+  int gitlab_count(const std::string& name) { return stack_->emulator_count("gitlab", name); }
 };
 
 } // namespace

@@ -12,45 +12,25 @@ import http from 'node:http';
 import {
   createHash, createHmac, generateKeyPair, randomBytes, sign as cryptoSign, timingSafeEqual, constants,
 } from 'node:crypto';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
+import { exitOnSignals, parseCommandLine } from './cli.mjs';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
 // --- command line ---------------------------------------------------------------------------------
-function die(message) {
-  process.stderr.write(`emulator.mjs: ${message}\n`);
-  process.exit(2);
-}
-
 const FLAVOR_NAMES = ['google', 'gitlab', 'oidc'];
 const ALGS = ['RS256', 'PS256', 'ES256'];
 
-let args;
-try {
-  ({ values: args } = parseArgs({
-    options: {
-      port: { type: 'string', default: '0' },
-      host: { type: 'string', default: '127.0.0.1' },
-      client: { type: 'string', multiple: true, default: [] },
-      alg: { type: 'string', multiple: true, default: [] },
-      'auth-method': { type: 'string', default: 'any' },
-      'code-ttl': { type: 'string', default: '600' },
-      'token-ttl': { type: 'string', default: '3600' },
-    },
-    strict: true,
-  }));
-} catch (e) {
-  die(e.message);
-}
-const PORT = Number(args.port);
-if (!Number.isInteger(PORT) || PORT < 0 || PORT > 65535) die('--port must be 0..65535');
+const {
+  args, port: PORT, codeTtl: CODE_TTL, tokenTtl: TOKEN_TTL, clients: CLIENTS, die,
+} = parseCommandLine('emulator.mjs', {
+  alg: { type: 'string', multiple: true, default: [] },
+  'auth-method': { type: 'string', default: 'any' },
+});
 const AUTH_METHOD = args['auth-method'];
 if (!['any', 'client_secret_basic', 'client_secret_post'].includes(AUTH_METHOD)) {
   die('--auth-method must be any, client_secret_basic or client_secret_post');
 }
-const CODE_TTL = Number(args['code-ttl']);
-const TOKEN_TTL = Number(args['token-ttl']);
-if (!(CODE_TTL > 0) || !(TOKEN_TTL > 0)) die('--code-ttl and --token-ttl must be positive');
 
 const DEFAULT_ALG = Object.fromEntries(FLAVOR_NAMES.map((f) => [f, 'RS256']));
 for (const spec of args.alg) {
@@ -58,20 +38,6 @@ for (const spec of args.alg) {
   if (!ALGS.includes(a) || (f !== null && !FLAVOR_NAMES.includes(f))) die(`bad --alg ${spec}`);
   for (const name of f ? [f] : FLAVOR_NAMES) DEFAULT_ALG[name] = a;
 }
-
-// ID:SECRET:REDIRECT_URI; the URI has colons of its own. A repeated ID adds redirect URIs.
-const CLIENTS = new Map();
-for (const spec of args.client) {
-  const i = spec.indexOf(':');
-  const j = i < 0 ? -1 : spec.indexOf(':', i + 1);
-  if (i <= 0 || j <= i + 1 || j === spec.length - 1) die(`bad --client ${JSON.stringify(spec)}`);
-  const [id, secret, uri] = [spec.slice(0, i), spec.slice(i + 1, j), spec.slice(j + 1)];
-  const c = CLIENTS.get(id);
-  if (c && c.secret !== secret) die(`client ${id} given with two secrets`);
-  if (c) c.redirectUris.push(uri);
-  else CLIENTS.set(id, { id, secret, redirectUris: [uri] });
-}
-if (!CLIENTS.size) die('at least one --client ID:SECRET:REDIRECT_URI is required');
 
 // --- users -----------------------------------------------------------------------------------------
 const PEOPLE = {
@@ -996,16 +962,8 @@ await new Promise((resolve, reject) => {
   server.listen(PORT, args.host, resolve);
 });
 
-let stopping = false;
-function stop() {
-  if (stopping) return;
-  stopping = true;
+exitOnSignals(server, () => {
   for (const s of hung) s.destroy();
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-  setTimeout(() => process.exit(0), 2000).unref();
-}
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+});
 
 process.stdout.write(`ready ${rootOf()}\n`);

@@ -12,8 +12,7 @@
 // the authorization request pick another user or make the user refuse.
 import http from 'node:http';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
-
+import { exitOnSignals, parseCommandLine } from './cli.mjs';
 
 const USERS = {
   alice: {
@@ -27,65 +26,28 @@ const USERS = {
 };
 const DEFAULT_USER = 'alice';
 
-function die(message) {
-  process.stderr.write(`op.mjs: ${message}\n`);
-  process.exit(2);
-}
-
-let args;
-try {
-  ({ values: args } = parseArgs({
-    options: {
-      port: { type: 'string', default: '0' },
-      host: { type: 'string', default: '127.0.0.1' },
-      client: { type: 'string', multiple: true, default: [] },
-      'auth-method': { type: 'string', default: 'client_secret_basic' },
-      alg: { type: 'string', default: 'RS256' },
-      pkce: { type: 'string', default: 'required' },
-      'id-token-claims': { type: 'boolean', default: false },
-      'code-ttl': { type: 'string', default: '600' },
-      'token-ttl': { type: 'string', default: '3600' },
-    },
-    strict: true,
-  }));
-} catch (e) {
-  die(e.message);
-}
-
-const port = Number(args.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) die('--port must be 0..65535');
+const { args, port, codeTtl, tokenTtl, clients, die } = parseCommandLine('op.mjs', {
+  'auth-method': { type: 'string', default: 'client_secret_basic' },
+  alg: { type: 'string', default: 'RS256' },
+  pkce: { type: 'string', default: 'required' },
+  'id-token-claims': { type: 'boolean', default: false },
+});
 if (!['client_secret_basic', 'client_secret_post'].includes(args['auth-method'])) {
   die('--auth-method must be client_secret_basic or client_secret_post');
 }
 if (!['RS256', 'PS256', 'ES256'].includes(args.alg)) die('--alg must be RS256, PS256 or ES256');
 if (!['required', 'optional'].includes(args.pkce)) die('--pkce must be required or optional');
-const codeTtl = Number(args['code-ttl']);
-const tokenTtl = Number(args['token-ttl']);
-if (!(codeTtl > 0) || !(tokenTtl > 0)) die('--code-ttl and --token-ttl must be positive');
-if (!args.client.length) die('at least one --client ID:SECRET:REDIRECT_URI is required');
 
-// ID:SECRET:REDIRECT_URI; the URI has colons of its own. A repeated ID adds redirect URIs.
-const clients = new Map();
-for (const spec of args.client) {
-  const i = spec.indexOf(':');
-  const j = i < 0 ? -1 : spec.indexOf(':', i + 1);
-  if (i <= 0 || j <= i + 1 || j === spec.length - 1) die(`bad --client ${JSON.stringify(spec)}`);
-  const [id, secret, uri] = [spec.slice(0, i), spec.slice(i + 1, j), spec.slice(j + 1)];
-  const c = clients.get(id);
-  if (c && c.client_secret !== secret) die(`client ${id} given with two secrets`);
-  if (c) c.redirect_uris.push(uri);
-  else {
-    clients.set(id, {
-      client_id: id,
-      client_secret: secret,
-      redirect_uris: [uri],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: args['auth-method'],
-      id_token_signed_response_alg: args.alg,
-    });
-  }
-}
+// oidc-provider's client metadata, one entry per --client ID.
+const clientMetadata = [...clients.values()].map(({ id, secret, redirectUris }) => ({
+  client_id: id,
+  client_secret: secret,
+  redirect_uris: redirectUris,
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  token_endpoint_auth_method: args['auth-method'],
+  id_token_signed_response_alg: args.alg,
+}));
 
 // oidc-provider prints NOTICEs with console.info (stdout); stdout carries only our `ready` line.
 console.info = (...args) => console.error(...args);
@@ -114,7 +76,7 @@ await new Promise((resolve, reject) => {
 });
 
 const configuration = {
-  clients: [...clients.values()],
+  clients: clientMetadata,
   jwks: { keys },
   async findAccount(ctx, sub) {
     const user = USERS[sub];
@@ -268,15 +230,6 @@ provider.on('server_error', (ctx, err) => log(`server_error ${ctx.method} ${ctx.
 
 server.on('request', provider.callback());
 
-let stopping = false;
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-  setTimeout(() => process.exit(0), 2000).unref();
-}
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+exitOnSignals(server);
 
 process.stdout.write(`ready ${issuer()}\n`);

@@ -41,6 +41,18 @@ private:
   std::vector<std::pair<std::string, Reply>> routes_;
 };
 
+// Whether a form-encoded request body has the field `pair` ("name=value", encoded as sent).
+inline bool form_has(const oauthfcgi::HttpRequest& r, const std::string& pair) {
+  return ("&" + r.body + "&").find("&" + pair + "&") != std::string::npos;
+}
+
+// The value of the request header `name` (as the caller spelled it), or "<none>".
+inline std::string header_of(const oauthfcgi::HttpRequest& r, const std::string& name) {
+  for (auto& [n, v] : r.headers)
+    if (n == name) return v;
+  return "<none>";
+}
+
 // Provider sections for flow tests. resolve_provider keeps a pointer to the section:
 // hold it in a variable that outlives the Provider.
 inline oauthfcgi::ProviderConfig github_test_config() {

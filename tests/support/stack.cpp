@@ -147,6 +147,15 @@ std::string Stack::emulator_call(const std::string& method, const std::string& p
   return b.request(method, oidc_emulator() + path).body;
 }
 
+int Stack::emulator_count(const std::string& flavor, const std::string& name) {
+  std::string stats = emulator_call("GET", "/_dev/stats");
+  size_t at = stats.find("\"" + flavor + "\":{");
+  std::string rest = at == std::string::npos ? "" : stats.substr(at);
+  std::smatch m;
+  if (std::regex_search(rest, m, std::regex("\"" + name + "\":(\\d+)"))) return std::stoi(m[1]);
+  return -1;
+}
+
 void Stack::start_programs() {
   for (const char* name : kPrograms) {
     std::string sock = dir_.file(std::string(name) + ".sock");

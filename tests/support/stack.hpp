@@ -40,6 +40,9 @@ public:
   std::string oidc_emulator() const { return "http://127.0.0.1:" + std::to_string(emulator_port_); }
   std::string oidc_op() const { return "http://127.0.0.1:" + std::to_string(op_port_); }
   std::string emulator_call(const std::string& method, const std::string& path);
+  // A counter of one emulator flavour ("google", "gitlab", "oidc") from its /_dev/stats
+  // ("jwks", "refresh", "revoke", ...), or -1.
+  int emulator_count(const std::string& flavor, const std::string& name);
   const std::string& dir() const { return dir_.path(); }
   // Every log line the programs wrote so far.
   std::string program_logs() const;

@@ -1,6 +1,7 @@
 // A GoogleTest suite sharing one Stack (started once per suite, stopped pass or
 // fail): armed faults cleared before each test, program logs printed after a failure.
-// Suite is the deriving class (CRTP); it may define stack_options().
+// Suite is the deriving class (CRTP); it may define stack_options(). OidcStackSuite is
+// the same with the OpenID Connect servers, for suites that sign in there.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -37,6 +38,14 @@ protected:
     EXPECT_NE(stack_->program_logs().find(words), std::string::npos) << words;
   }
 
+  // Signs b in at `provider` (provider_extra as for Stack::login) and returns its
+  // /auth/profile answer; a sign-in that does not end in the callback's 302 fails the test.
+  Page signed_in_profile(Browser& b, const std::string& provider, const std::string& provider_extra = "") {
+    Page done = stack_->login(b, provider, "", provider_extra);
+    EXPECT_EQ(done.status, 302) << provider << ": " << done.body;
+    return b.get(base() + "/auth/profile");
+  }
+
   // Signs in once at `provider`, then brings the same code back under another valid,
   // unused state of the same browser: only the provider can refuse it.
   Page replay_code(Browser& b, const std::string& provider) {
@@ -51,6 +60,20 @@ protected:
   }
 
   static inline Stack* stack_ = nullptr;
+};
+
+// A StackSuite whose Stack also runs the OpenID Connect servers (StackOptions::oidc);
+// the emulator's armed faults, not the dev provider's, are cleared before each test.
+template <class Suite> class OidcStackSuite : public StackSuite<Suite> {
+public:
+  static StackOptions stack_options() {
+    StackOptions o;
+    o.oidc = true;
+    return o;
+  }
+
+protected:
+  void SetUp() override { this->stack_->emulator_call("DELETE", "/_dev/fault"); }
 };
 
 } // namespace testutil

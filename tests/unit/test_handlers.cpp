@@ -4,18 +4,15 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_http.hpp"
-#include "memory_store.hpp"
-#include "test_util.hpp"
+#include "handler_harness.hpp"
 
 using namespace oauthfcgi;
 
 namespace {
 
-class Handlers : public ::testing::Test {
+class Handlers : public testutil::HandlerTest {
 protected:
   void SetUp() override {
-    dir_.write("secret", std::string(32, 'S'));
     dir_.write("gh.secret", "gh-secret\n");
     std::string text =
         "[server]\npublic_url = https://www.example.com\nsecret_file = secret\n"
@@ -23,10 +20,7 @@ protected:
         "[provider corp]\ntype = oauth2\nclient_id = corp-id\nclient_secret = corp-secret\n"
         "authorize_url = http://127.0.0.1:9/authorize\ntoken_url = http://127.0.0.1:9/token\n"
         "userinfo_url = http://127.0.0.1:9/userinfo\n";
-    auto load = parse_config(text, "test.conf", dir_.path());
-    ASSERT_TRUE(load.ok()) << (load.problems.empty() ? "" : load.problems[0].to_string());
-    config_ = std::make_unique<Config>(std::move(load.config));
-    keys_ = derive_keys(config_->server.secret);
+    load_config(text);
     http_.on_json("https://github.com/login/oauth/access_token", 200,
                   R"({"access_token":"gho_TOKEN","token_type":"bearer","scope":"read:user"})");
     http_.on_json(
@@ -35,7 +29,7 @@ protected:
   }
 
   Response call(Response (*handler)(const Request&, Context&), Request::Env env) {
-    Context ctx{*config_, keys_, store_, http_, log_};
+    Context ctx = context();
     return handler(Request(std::move(env)), ctx);
   }
 
@@ -85,13 +79,6 @@ protected:
       n += r.url.find("access_token") != std::string::npos;
     return n;
   }
-
-  testutil::TempDir dir_;
-  std::unique_ptr<Config> config_;
-  Keys keys_;
-  testutil::MemoryStore store_;
-  testutil::FakeHttp http_;
-  Log log_{"test", LogLevel::error, LogFormat::text};
 };
 
 } // namespace

@@ -11,11 +11,9 @@
 #include <chrono>
 #include <thread>
 
-#include "fake_http.hpp"
 #include "flow.hpp"
+#include "handler_harness.hpp"
 #include "handlers.hpp"
-#include "memory_store.hpp"
-#include "test_util.hpp"
 
 using namespace oauthfcgi;
 using namespace std::chrono_literals;
@@ -41,20 +39,9 @@ std::string rotated(const std::string& access, const std::string& refresh, long 
          std::to_string(expires_in) + R"(,"refresh_token":")" + refresh + R"(","scope":"openid profile"})";
 }
 
-bool form_has(const HttpRequest& r, const std::string& pair) {
-  return ("&" + r.body + "&").find("&" + pair + "&") != std::string::npos;
-}
-
-std::string header_of(const HttpRequest& r, const std::string& name) {
-  for (auto& [n, v] : r.headers)
-    if (n == name) return v;
-  return "<none>";
-}
-
-class Refresh : public ::testing::Test {
+class Refresh : public testutil::HandlerTest {
 protected:
   void SetUp() override {
-    dir_.write("secret", std::string(32, 'S'));
     std::string text = "[server]\npublic_url = https://www.example.com\nsecret_file = secret\n"
                        "[redis]\ntimeout_ms = 50\n[http]\ntimeout_ms = 200\n"
                        "[provider corp]\ntype = oauth2\nclient_id = corp-id\nclient_secret = corp-secret\n"
@@ -62,16 +49,11 @@ protected:
                        "userinfo_url = http://127.0.0.1:9/userinfo\n"
                        "[provider github]\ntype = github\nclient_id = Iv1.abc\nclient_secret = gh-secret\n"
                        "[provider facebook]\ntype = facebook\nclient_id = 1234\nclient_secret = fb-secret\n";
-    auto load = parse_config(text, "test.conf", dir_.path());
-    ASSERT_TRUE(load.ok()) << (load.problems.empty() ? "" : load.problems[0].to_string());
-    config_ = std::make_unique<Config>(std::move(load.config));
-    keys_ = derive_keys(config_->server.secret);
+    load_config(text);
     cookie_ = random_token(32);
     now_ = unix_now();
   }
 
-  Context ctx(HttpClient& http) { return Context{*config_, keys_, store_, http, log_}; }
-  Context ctx() { return ctx(http_); }
   Provider provider(const std::string& name) {
     auto p = resolve_provider(*config_->find_provider(name));
     EXPECT_TRUE(p.ok());
@@ -118,18 +100,12 @@ protected:
       outcome();
       EXPECT_TRUE(*auth().unlock_session(cookie_, holder));
     });
-    Context c = ctx();
+    Context c = context();
     auto r = fresh_tokens(c, provider("corp"), cookie_, s, false);
     other.join();
     return r;
   }
 
-  testutil::TempDir dir_;
-  std::unique_ptr<Config> config_;
-  Keys keys_;
-  testutil::MemoryStore store_;
-  testutil::FakeHttp http_;
-  Log log_{"test", LogLevel::error, LogFormat::text};
   std::string cookie_;
   long now_ = 0;
 };
@@ -152,10 +128,10 @@ TEST_F(Refresh, GrantCarriesTheRefreshTokenAndClientCredentialsInTheForm) {
   const HttpRequest& r = http_.requests[0];
   EXPECT_EQ(r.method, "POST");
   EXPECT_EQ(r.url, kGithubToken);
-  EXPECT_EQ(header_of(r, "Accept"), "application/json");
+  EXPECT_EQ(testutil::header_of(r, "Accept"), "application/json");
   for (const char* pair :
        {"grant_type=refresh_token", "refresh_token=ghr_OLD", "client_id=Iv1.abc", "client_secret=gh-secret"})
-    EXPECT_TRUE(form_has(r, pair)) << pair << " in " << r.body;
+    EXPECT_TRUE(testutil::form_has(r, pair)) << pair << " in " << r.body;
   EXPECT_TRUE(r.basic_user.empty());
   EXPECT_EQ(t->access_token, "ghu_NEW");
   EXPECT_EQ(t->refresh_token, "ghr_NEW");
@@ -252,7 +228,7 @@ TEST_F(Refresh, NothingToRefreshWithIsUnauthenticatedWithoutACall) {
 // ---- fresh_tokens: when, and what is stored --------------------------------------
 
 TEST_F(Refresh, TokenFarFromExpiryOrWithoutOneIsUsedAsIs) {
-  Context c = ctx();
+  Context c = context();
   for (long expires_in : {0L, 61L + 5, 3600L}) {
     auto s = fresh_tokens(c, provider("corp"), cookie_, session(expires_in), false);
     ASSERT_TRUE(s.ok());
@@ -266,7 +242,7 @@ TEST_F(Refresh, TokenFarFromExpiryOrWithoutOneIsUsedAsIs) {
 TEST_F(Refresh, ExpiringTokenIsRefreshedStoredWholeAndTheLockReleased) {
   Session before = stored_session(30);
   http_.on_json(kCorpToken, 200, rotated("at-NEW", "rt-NEW"));
-  Context c = ctx();
+  Context c = context();
   auto s = fresh_tokens(c, provider("corp"), cookie_, before, false);
   ASSERT_TRUE(s.ok()) << s.error().reason;
   EXPECT_EQ(s->tokens.access_token, "at-NEW");
@@ -291,7 +267,7 @@ TEST_F(Refresh, ExpiredTokenWithoutRefreshTokenEndsTheSessionOneStillValidIsUsed
   Session s = session(30);
   s.tokens.refresh_token.clear();
   ASSERT_TRUE(auth().put_session(cookie_, s, 3600s).ok());
-  Context c = ctx();
+  Context c = context();
   auto still = fresh_tokens(c, provider("corp"), cookie_, s, false);
   ASSERT_TRUE(still.ok()) << "good for 30 s more";
   s.tokens.expires_at = now_ - 1;
@@ -306,7 +282,7 @@ TEST_F(Refresh, OwnerFindingTheSessionAlreadyRefreshedMakesNoCall) {
   Session old = session(30);
   Session renewed = session(3600, "at-OTHER", "rt-OTHER");
   ASSERT_TRUE(auth().put_session(cookie_, renewed, 3600s).ok());
-  Context c = ctx();
+  Context c = context();
   auto s = fresh_tokens(c, provider("corp"), cookie_, old, false);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->tokens.access_token, "at-OTHER");
@@ -321,7 +297,7 @@ TEST_F(Refresh, OwnerFindingTheSessionAlreadyRefreshedMakesNoCall) {
 TEST_F(Refresh, InvalidGrantDeletesTheSession) {
   Session before = stored_session(30);
   http_.on_json(kCorpToken, 400, R"({"error":"invalid_grant","error_description":"refresh token revoked"})");
-  Context c = ctx();
+  Context c = context();
   auto s = fresh_tokens(c, provider("corp"), cookie_, before, false);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(http_status(s.error().kind), 401);
@@ -336,7 +312,7 @@ TEST_F(Refresh, ProviderOutageKeepsTheSessionAsItWas) {
     if (++calls == 1) return json_reply(503, "{}");
     return make_error(ErrorKind::provider_timeout, "127.0.0.1 did not answer within 200 ms");
   });
-  Context c = ctx();
+  Context c = context();
   auto first = fresh_tokens(c, provider("corp"), cookie_, before, false);
   ASSERT_FALSE(first.ok());
   EXPECT_EQ(http_status(first.error().kind), 502);
@@ -356,7 +332,7 @@ TEST_F(Refresh, LogoutWhileTheProviderAnswersIsNotUndone) {
     EXPECT_TRUE(auth().delete_session(cookie_).ok());
     return json_reply(200, rotated("at-NEW", "rt-NEW"));
   });
-  Context c = ctx();
+  Context c = context();
   auto s = fresh_tokens(c, provider("corp"), cookie_, before, false);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().kind, ErrorKind::unauthenticated);
@@ -389,7 +365,7 @@ TEST_F(Refresh, OwnerWhoseLeaseLapsedDoesNotReleaseTheNextOwnersLock) {
     EXPECT_TRUE(*auth().lock_session(cookie_, "refresh:NEXT", 5000ms));
     return json_reply(200, rotated("at-NEW", "rt-NEW"));
   });
-  Context c = ctx();
+  Context c = context();
   ASSERT_TRUE(fresh_tokens(c, provider("corp"), cookie_, before, false).ok());
   EXPECT_EQ(lock_value(), "refresh:NEXT");
 }
@@ -415,7 +391,7 @@ TEST_F(Refresh, LeaseIsExtendedWhileTheProviderAnswers) {
     }
     return json_reply(200, rotated("at-NEW", "rt-NEW"));
   });
-  Context c = ctx();
+  Context c = context();
   ASSERT_TRUE(fresh_tokens(c, provider("corp"), cookie_, before, false).ok());
   EXPECT_FALSE(lock_value());
 }
@@ -431,13 +407,13 @@ TEST_F(Refresh, ConcurrentRefreshesMakeOneCallAndTheWaiterUsesItsResult) {
   testutil::FakeHttp waiter_http; // must not be called
   Result<Session> owner = make_error(ErrorKind::internal, "not run"), waiter = owner;
   std::thread a([&] {
-    Context c = ctx();
+    Context c = context();
     owner = fresh_tokens(c, provider("corp"), cookie_, before, false);
   });
   while (!lock_value())
     std::this_thread::sleep_for(1ms);
   std::thread b([&] {
-    Context c = ctx(waiter_http);
+    Context c = context(waiter_http);
     waiter = fresh_tokens(c, provider("corp"), cookie_, before, false);
   });
   std::this_thread::sleep_for(60ms); // b is waiting now
@@ -473,7 +449,7 @@ TEST_F(Refresh, WaiterGivesUpAfterTheWaitBound) {
   ASSERT_TRUE(*auth().lock_session(cookie_, "refresh:STUCK", 60000ms));
   LockTiming timing = lock_timing(*config_);
   EXPECT_EQ(timing.wait, 300ms) << "[http] timeout_ms + 2 x [redis] timeout_ms";
-  Context c = ctx();
+  Context c = context();
   auto start = Clock::now();
   auto s = fresh_tokens(c, provider("corp"), cookie_, before, false);
   auto took = Clock::now() - start;
@@ -501,12 +477,12 @@ TEST_F(Refresh, AfterAProfileUpdateReleasesTheLockTheWaiterRefreshesItself) {
 TEST_F(Refresh, RefetchStoresTheNewProfileAndKeepsTheRest) {
   Session before = stored_session(3600);
   http_.on_json(kCorpUser, 200, R"({"sub":"u1","preferred_username":"ann","name":"Ann Renamed"})");
-  Context c = ctx();
+  Context c = context();
   auto s = refetch_profile(c, provider("corp"), cookie_, before);
   ASSERT_TRUE(s.ok()) << s.error().reason;
   EXPECT_EQ(s->profile.name, "Ann Renamed");
   ASSERT_EQ(http_.requests.size(), 1u) << "a fresh token needs no refresh";
-  EXPECT_EQ(header_of(http_.requests[0], "Authorization"), "Bearer at-OLD");
+  EXPECT_EQ(testutil::header_of(http_.requests[0], "Authorization"), "Bearer at-OLD");
   auto after = stored();
   ASSERT_TRUE(after);
   EXPECT_EQ(after->profile.name, "Ann Renamed");
@@ -520,7 +496,7 @@ TEST_F(Refresh, RefetchStoresTheNewProfileAndKeepsTheRest) {
 TEST_F(Refresh, RefetchRefusesTheProfileOfAnotherUser) {
   Session before = stored_session(3600);
   http_.on_json(kCorpUser, 200, R"({"sub":"someone-else","preferred_username":"eve"})");
-  Context c = ctx();
+  Context c = context();
   auto s = refetch_profile(c, provider("corp"), cookie_, before);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(http_status(s.error().kind), 502);
@@ -531,11 +507,11 @@ TEST_F(Refresh, ProviderRefusingTheTokenGetsOneRefreshAndOneRetry) {
   Session before = stored_session(3600);
   http_.on_json(kCorpToken, 200, rotated("at-NEW", "rt-NEW"));
   http_.on(kCorpUser, [](const HttpRequest& r) {
-    if (header_of(r, "Authorization") != "Bearer at-NEW")
+    if (testutil::header_of(r, "Authorization") != "Bearer at-NEW")
       return json_reply(401, R"({"error":"invalid_token"})");
     return json_reply(200, R"({"sub":"u1","preferred_username":"ann","name":"Ann"})");
   });
-  Context c = ctx();
+  Context c = context();
   auto s = refetch_profile(c, provider("corp"), cookie_, before);
   ASSERT_TRUE(s.ok()) << s.error().reason;
   EXPECT_EQ(s->tokens.access_token, "at-NEW");
@@ -548,7 +524,7 @@ TEST_F(Refresh, SecondRefusalEndsTheSession) {
   Session before = stored_session(3600);
   http_.on_json(kCorpToken, 200, rotated("at-NEW", "rt-NEW"));
   http_.on_json(kCorpUser, 401, R"({"error":"invalid_token"})");
-  Context c = ctx();
+  Context c = context();
   auto s = refetch_profile(c, provider("corp"), cookie_, before);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(http_status(s.error().kind), 401);
@@ -561,7 +537,7 @@ TEST_F(Refresh, RefusedTokenWithNothingToRefreshWithEndsTheSession) {
   s.tokens.refresh_token.clear(); // a GitHub OAuth app's token, revoked by the user
   ASSERT_TRUE(auth().put_session(cookie_, s, 3600s).ok());
   http_.on_json(kCorpUser, 401, R"({"error":"invalid_token"})");
-  Context c = ctx();
+  Context c = context();
   auto r = refetch_profile(c, provider("corp"), cookie_, s);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(http_status(r.error().kind), 401);
@@ -576,7 +552,7 @@ TEST_F(Refresh, ProfileUpdateDoesNotPutBackTokensRotatedMeanwhile) {
     EXPECT_TRUE(auth().put_session(cookie_, session(3600, "at-OTHER", "rt-OTHER"), 3600s).ok());
     return json_reply(200, R"({"sub":"u1","preferred_username":"ann","name":"Ann Renamed"})");
   });
-  Context c = ctx();
+  Context c = context();
   auto s = refetch_profile(c, provider("corp"), cookie_, before);
   ASSERT_TRUE(s.ok()) << s.error().reason;
   auto after = stored();
@@ -593,7 +569,7 @@ TEST_F(Refresh, ProfileRefreshAnswersTheNewProfilePlainGetCallsNobody) {
   http_.on_json(kCorpToken, 200, rotated("at-NEW", "rt-NEW"));
   http_.on_json(kCorpUser, 200, R"({"sub":"u1","preferred_username":"ann","name":"Ann Renamed"})");
   auto get = [&](const std::string& query) {
-    Context c = ctx();
+    Context c = context();
     return handle_profile(Request({{"REQUEST_METHOD", "GET"},
                                    {"SCRIPT_NAME", "/auth/profile"},
                                    {"QUERY_STRING", query},

@@ -6,9 +6,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "handler_harness.hpp"
 #include "handlers.hpp"
-#include "memory_store.hpp"
-#include "test_util.hpp"
 
 using namespace oauthfcgi;
 
@@ -18,33 +17,20 @@ bool contains(const std::string& s, const std::string& what) {
   return s.find(what) != std::string::npos;
 }
 
-class NoHttp : public HttpClient {
-public:
-  Result<HttpResponse> send(const HttpRequest&) override {
-    return make_error(ErrorKind::provider_error, "no HTTP in this test");
-  }
-};
-
-// A config with one github provider, an in-memory store, and a log that keeps its lines.
-class RequestLog : public ::testing::Test {
+// A config with one github provider, an in-memory store, an HTTP client with no routes, and a
+// log that keeps its lines.
+class RequestLog : public testutil::HandlerTest {
 protected:
   void SetUp() override {
-    dir_.write("secret", std::string(32, 'S'));
-    auto load = parse_config("[server]\npublic_url = https://www.example.com\nsecret_file = secret\n"
-                             "[provider github]\ntype = github\nclient_id = Iv1.abc\nclient_secret = xyz\n",
-                             "test.conf", dir_.path());
-    ASSERT_TRUE(load.ok());
-    config_ = std::make_unique<Config>(std::move(load.config));
-    keys_ = derive_keys(config_->server.secret);
+    load_config("[server]\npublic_url = https://www.example.com\nsecret_file = secret\n"
+                "[provider github]\ntype = github\nclient_id = Iv1.abc\nclient_secret = xyz\n");
   }
 
   // Runs program through the serve loop's handle_request with a log in `format`.
   Response run(const Program& program, Request::Env env, LogFormat format = LogFormat::text) {
     Log log(program.name, LogLevel::info, format);
-    log.set_sink(
-        [](void* ctx, std::string_view line) { static_cast<RequestLog*>(ctx)->lines_.emplace_back(line); },
-        this);
-    Context ctx{*config_, keys_, store_, http_, log};
+    lines_.capture(log);
+    Context ctx = context(http_, log);
     return handle_request(program, Request(std::move(env)), ctx);
   }
 
@@ -52,7 +38,7 @@ protected:
   std::string request_line() const {
     std::string found;
     int n = 0;
-    for (const auto& l : lines_) {
+    for (const auto& l : lines_.lines()) {
       if (contains(l, "event=request") || contains(l, "\"event\":\"request\"")) {
         found = l;
         ++n;
@@ -61,23 +47,13 @@ protected:
     EXPECT_EQ(n, 1) << all();
     return found;
   }
-  std::string all() const {
-    std::string s;
-    for (const auto& l : lines_)
-      s += l + "\n";
-    return s;
-  }
+  std::string all() const { return lines_.all(); }
 
   static Request::Env get(const std::string& route) {
     return {{"REQUEST_METHOD", "GET"}, {"SCRIPT_NAME", route}};
   }
 
-  testutil::TempDir dir_;
-  std::unique_ptr<Config> config_;
-  Keys keys_;
-  testutil::MemoryStore store_;
-  NoHttp http_;
-  std::vector<std::string> lines_;
+  testutil::LogLines lines_;
 };
 
 const Program kConnect{"oauth-connect", "", handle_connect, ErrorStyle::html};

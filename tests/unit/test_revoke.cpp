@@ -8,10 +8,9 @@
 #include "facebook.hpp"
 #include "fake_http.hpp"
 #include "flow.hpp"
+#include "handler_harness.hpp"
 #include "handlers.hpp"
-#include "memory_store.hpp"
 #include "sessions.hpp"
-#include "test_util.hpp"
 
 using namespace oauthfcgi;
 using testutil::FakeHttp;
@@ -295,10 +294,11 @@ TEST(Revoke, FailuresNameTheProviderAndNeverQuoteATokenOrSecret) {
 
 namespace {
 
-class LogoutHandler : public ::testing::Test {
+class LogoutHandler : public testutil::HandlerTest {
 protected:
+  LogoutHandler() : HandlerTest("oauth-logout", LogLevel::info) {}
+
   void SetUp() override {
-    dir_.write("secret", std::string(32, 'S'));
     std::string text = "[server]\npublic_url = https://www.example.com\nsecret_file = secret\n"
                        "[provider corp]\ntype = oauth2\nclient_id = corp-id\nclient_secret = corp-secret\n"
                        "authorize_url = http://127.0.0.1:9/authorize\ntoken_url = http://127.0.0.1:9/token\n"
@@ -306,15 +306,8 @@ protected:
                        "[provider plain]\ntype = oauth2\nclient_id = plain-id\nclient_secret = plain-secret\n"
                        "authorize_url = http://127.0.0.1:9/authorize\ntoken_url = http://127.0.0.1:9/token\n"
                        "userinfo_url = http://127.0.0.1:9/userinfo\n";
-    auto load = parse_config(text, "test.conf", dir_.path());
-    ASSERT_TRUE(load.ok()) << (load.problems.empty() ? "" : load.problems[0].to_string());
-    config_ = std::make_unique<Config>(std::move(load.config));
-    keys_ = derive_keys(config_->server.secret);
-    log_.set_sink(
-        [](void* lines, std::string_view line) {
-          static_cast<std::vector<std::string>*>(lines)->emplace_back(line);
-        },
-        &lines_);
+    load_config(text);
+    lines_.capture(log_);
   }
 
   // A signed-in session of `provider` under the cookie value kCookie.
@@ -334,19 +327,14 @@ protected:
     return s.ok() && s->has_value();
   }
   Response logout() {
-    Context ctx{*config_, keys_, store_, http_, log_};
+    Context ctx = context();
     return handle_logout(Request({{"REQUEST_METHOD", "POST"},
                                   {"SCRIPT_NAME", "/auth/logout"},
                                   {"HTTP_ORIGIN", "https://www.example.com"},
                                   {"HTTP_COOKIE", session_cookie_name(*config_) + "=" + kCookie}}),
                          ctx);
   }
-  std::string logs() const {
-    std::string all;
-    for (const auto& l : lines_)
-      all += l + "\n";
-    return all;
-  }
+  std::string logs() const { return lines_.all(); }
   void expect_signed_out(const Response& r) {
     EXPECT_EQ(r.status, 303);
     EXPECT_EQ(*r.header("Location"), "/");
@@ -358,13 +346,7 @@ protected:
   }
 
   const std::string kCookie = std::string(43, 'c');
-  testutil::TempDir dir_;
-  std::unique_ptr<Config> config_;
-  Keys keys_;
-  testutil::MemoryStore store_;
-  FakeHttp http_;
-  std::vector<std::string> lines_;
-  Log log_{"oauth-logout", LogLevel::info, LogFormat::text};
+  testutil::LogLines lines_;
 };
 
 } // namespace

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "handler_harness.hpp"
 #include "memory_store.hpp"
 
 #include <cstring>
@@ -280,20 +281,11 @@ struct Harness {
   NoStore store;
   NoHttp http;
   Log log{"oauth-test", LogLevel::debug, LogFormat::text};
-  std::vector<std::string> lines;
-  Harness() {
-    log.set_sink(
-        [](void* ctx, std::string_view line) { static_cast<Harness*>(ctx)->lines.emplace_back(line); }, this);
-  }
+  testutil::LogLines logged;
+  Harness() { logged.capture(log); }
   Response run(const Program& program, Request::Env env) {
     Context ctx{config, keys, store, http, log};
     return handle_request(program, Request(std::move(env)), ctx);
-  }
-  std::string all_lines() const {
-    std::string s;
-    for (const auto& l : lines)
-      s += l + "\n";
-    return s;
   }
 };
 
@@ -384,8 +376,8 @@ TEST(HandleRequest, CallsHandlerAndLogsOneLine) {
                          {"QUERY_STRING", "code=SECRETCODE"},
                          {"HTTP_COOKIE", "oauth_session=SECRETCOOKIE"}});
   EXPECT_EQ(r.status, 200);
-  ASSERT_EQ(h.lines.size(), 1u);
-  const std::string& line = h.lines[0];
+  ASSERT_EQ(h.logged.lines().size(), 1u);
+  const std::string& line = h.logged.lines()[0];
   EXPECT_TRUE(contains(line, "event=request")) << line;
   EXPECT_TRUE(contains(line, "method=GET")) << line;
   EXPECT_TRUE(contains(line, "route=/auth/x")) << line;
@@ -417,7 +409,7 @@ TEST(HandleRequest, ExceptionBecomes500InEachStyle) {
   EXPECT_TRUE(contains(r.body, "<!DOCTYPE html>"));
   EXPECT_TRUE(contains(r.body, "href=\"/auth/connect\""));
   EXPECT_FALSE(contains(r.body, "kaboom")); // details go to the log only
-  EXPECT_TRUE(contains(h.all_lines(), "kaboom"));
+  EXPECT_TRUE(contains(h.logged.all(), "kaboom"));
 
   Program json{"oauth-test", "", thrower, ErrorStyle::json};
   r = h.run(json, {});
@@ -452,7 +444,7 @@ TEST(HandleRequest, LimitsAreCheckedBeforeTheHandler) {
   EXPECT_EQ(h.run(p, {{"CONTENT_LENGTH", "70000"}}).status, 413);
   EXPECT_EQ(h.run(p, {{"CONTENT_LENGTH", "x"}}).status, 400);
   EXPECT_FALSE(called);
-  EXPECT_TRUE(contains(h.all_lines(), "status=414"));
+  EXPECT_TRUE(contains(h.logged.all(), "status=414"));
 }
 
 TEST(HandleRequest, InvalidStatusFromHandlerBecomes500) {

@@ -43,16 +43,6 @@ std::string token_answer(const std::string& token, long expires_in = 3600) {
          std::to_string(expires_in) + "}";
 }
 
-bool form_has(const HttpRequest& r, const std::string& pair) {
-  return ("&" + r.body + "&").find("&" + pair + "&") != std::string::npos;
-}
-
-std::string header_of(const HttpRequest& r, const std::string& name) {
-  for (auto& [n, v] : r.headers)
-    if (n == name) return v;
-  return "<none>";
-}
-
 size_t count_to(const testutil::FakeHttp& http, const std::string& prefix) {
   size_t n = 0;
   for (auto& r : http.requests)
@@ -76,7 +66,7 @@ struct Servers {
       return reply(200, token_answer(t, lifetime));
     });
     http.on(kApi, [this](const HttpRequest& r) -> Result<HttpResponse> {
-      std::string auth = header_of(r, "Authorization");
+      std::string auth = testutil::header_of(r, "Authorization");
       std::lock_guard<std::mutex> lock(mu);
       for (auto& t : valid)
         if (auth == "Bearer " + t) return reply(200, R"({"ok":true})");
@@ -152,10 +142,10 @@ TEST_F(TokenClientTest, TokenRequestIsClientCredentialsWithBasicAuthByDefault) {
   ASSERT_EQ(http.requests.size(), 1u);
   const HttpRequest& r = http.requests[0];
   EXPECT_EQ(r.method, "POST");
-  EXPECT_EQ(header_of(r, "Content-Type"), "application/x-www-form-urlencoded");
-  EXPECT_EQ(header_of(r, "Accept"), "application/json");
-  EXPECT_TRUE(form_has(r, "grant_type=client_credentials")) << r.body;
-  EXPECT_TRUE(form_has(r, "scope=read%20write")) << r.body;
+  EXPECT_EQ(testutil::header_of(r, "Content-Type"), "application/x-www-form-urlencoded");
+  EXPECT_EQ(testutil::header_of(r, "Accept"), "application/json");
+  EXPECT_TRUE(testutil::form_has(r, "grant_type=client_credentials")) << r.body;
+  EXPECT_TRUE(testutil::form_has(r, "scope=read%20write")) << r.body;
   EXPECT_EQ(r.body.find("client_secret"), std::string::npos) << "Basic or the form, never both";
   EXPECT_EQ(r.basic_user, "svc");
   EXPECT_EQ(r.basic_password, "Zq8-secret-9vX");
@@ -173,8 +163,8 @@ TEST_F(TokenClientTest, ClientSecretPostPutsTheCredentialsInTheForm) {
   auto t = request_client_token(http, client_, 5000);
   ASSERT_TRUE(t.ok());
   const HttpRequest& r = http.requests[0];
-  EXPECT_TRUE(form_has(r, "client_id=svc")) << r.body;
-  EXPECT_TRUE(form_has(r, "client_secret=Zq8-secret-9vX")) << r.body;
+  EXPECT_TRUE(testutil::form_has(r, "client_id=svc")) << r.body;
+  EXPECT_TRUE(testutil::form_has(r, "client_secret=Zq8-secret-9vX")) << r.body;
   EXPECT_EQ(r.body.find("scope="), std::string::npos) << "no scope configured, none asked";
   EXPECT_TRUE(r.basic_user.empty());
   EXPECT_EQ(t->expires_at - t->obtained_at, 300'000) << "no expires_in: kept five minutes";
@@ -228,8 +218,8 @@ TEST_F(TokenClientTest, FirstRequestGetsATokenAndLaterOnesReuseIt) {
   EXPECT_EQ(s.issued, 1);
   EXPECT_EQ(count_to(s.http, kApi), 3u);
   const HttpRequest& api = s.http.requests.back();
-  EXPECT_EQ(header_of(api, "Authorization"), "Bearer tok-1");
-  EXPECT_EQ(header_of(api, "X-Mine"), "1");
+  EXPECT_EQ(testutil::header_of(api, "Authorization"), "Bearer tok-1");
+  EXPECT_EQ(testutil::header_of(api, "X-Mine"), "1");
   int authorizations = 0;
   for (auto& [n, v] : api.headers)
     authorizations += n == "Authorization";
@@ -263,7 +253,7 @@ TEST_F(TokenClientTest, A401GetsOneNewTokenAndOneRetry) {
   EXPECT_EQ(got->token, "tok-2");
   EXPECT_EQ(s.issued, 2);
   EXPECT_EQ(count_to(s.http, kApi), 2u);
-  EXPECT_EQ(header_of(s.http.requests.back(), "Authorization"), "Bearer tok-2");
+  EXPECT_EQ(testutil::header_of(s.http.requests.back(), "Authorization"), "Bearer tok-2");
 }
 
 TEST_F(TokenClientTest, ASecond401IsTheAnswerWithoutAThirdTry) {
