@@ -358,11 +358,17 @@ void serve_one(Server& s, FCGX_Request& req, Context& ctx) {
   Request::Env env = env_from(req.envp);
   std::string body;
   // The body is read only once its size is known to be acceptable.
-  if (check_limits(env, s.config.limits).ok()) body = read_stream(req.in, *content_length(env));
+  bool body_read = check_limits(env, s.config.limits).ok();
+  if (body_read) body = read_stream(req.in, *content_length(env));
   Response response = handle_request(s.program, Request(std::move(env), std::move(body)), ctx);
   std::string out = response.serialize();
-  if (FCGX_PutStr(out.data(), static_cast<int>(out.size()), req.out) < 0 || FCGX_FFlush(req.out) < 0)
-    s.log.debug("client_gone");
+  // The answer normally leaves at FCGX_FClose, with the end of the stream and
+  // END_REQUEST, in one write: nginx then has it whole (an auth_request closes the
+  // connection after the headers, and a second write met EPIPE). Only when an unread
+  // body is to be drained first does the answer go now.
+  bool sent = FCGX_PutStr(out.data(), static_cast<int>(out.size()), req.out) >= 0;
+  if (sent && !body_read) sent = FCGX_FFlush(req.out) >= 0;
+  if (!sent) s.log.debug("client_gone");
   // A FastCGI authorizer (Apache mod_authnz_fcgi) is sent no STDIN stream at all:
   // draining it would hold back END_REQUEST until the web server gives up.
   if (req.role == FCGI_AUTHORIZER || !drain_stream(req.in)) req.keepConnection = 0;
