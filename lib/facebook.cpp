@@ -28,8 +28,8 @@ std::optional<Error> graph_answer_error(const Provider& p, const HttpResponse& r
   if (!json.ok()) return std::nullopt;
   const cJSON* error = cJSON_GetObjectItemCaseSensitive(json->get(), "error");
   if (!cJSON_IsObject(error)) return std::nullopt;
-  long code = static_cast<long>(json_number(error, "code").value_or(0));
-  long subcode = static_cast<long>(json_number(error, "error_subcode").value_or(0));
+  long code = json_integer(error, "code").value_or(0);
+  long subcode = json_integer(error, "error_subcode").value_or(0);
   std::string reason = p.name + " " + std::string(what) + ": " + graph_hint(code, subcode) +
                        " (Graph error " + std::to_string(code);
   if (subcode) reason += "/" + std::to_string(subcode);
@@ -78,7 +78,7 @@ Result<void> read_debug_token(HttpClient& http, const Provider& p, TokenSet& t) 
   };
   if (!cJSON_IsObject(data)) return refuse("answered without data");
   if (const cJSON* error = cJSON_GetObjectItemCaseSensitive(data, "error"); cJSON_IsObject(error)) {
-    long code = static_cast<long>(json_number(error, "code").value_or(0));
+    long code = json_integer(error, "code").value_or(0);
     return refuse("the token is not valid (Graph error " + std::to_string(code) + ": " +
                   printable_excerpt(json_string(error, "message").value_or(""), 120) + ")");
   }
@@ -91,8 +91,7 @@ Result<void> read_debug_token(HttpClient& http, const Provider& p, TokenSet& t) 
   if (!user || user->empty()) return refuse("answered without user_id");
   t.subject = *user;
   // 0 means "never expires" to Graph; keep what the exchange said then.
-  if (long expires = static_cast<long>(json_number(data, "expires_at").value_or(0)); expires > 0)
-    t.expires_at = expires;
+  if (long expires = json_integer(data, "expires_at").value_or(0); expires > 0) t.expires_at = expires;
   if (const cJSON* scopes = cJSON_GetObjectItemCaseSensitive(data, "scopes"); cJSON_IsArray(scopes)) {
     std::vector<std::string> granted;
     const cJSON* s = nullptr;

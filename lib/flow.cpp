@@ -156,7 +156,7 @@ Result<TokenSet> parse_token_answer(const Provider& p, const HttpResponse& r, lo
   };
   auto number = [&](const char* name) -> long {
     if (json) {
-      if (auto n = json_number(json.get(), name)) return static_cast<long>(*n);
+      if (auto n = json_integer(json.get(), name)) return *n;
     }
     auto s = field(name);
     if (!s || s->empty() || s->size() > 12 || !std::all_of(s->begin(), s->end(), ::isdigit)) return 0;

@@ -55,6 +55,13 @@ std::optional<double> json_number(const cJSON* object, const char* key) {
   return item->valuedouble;
 }
 
+std::optional<long> json_integer(const cJSON* object, const char* key) {
+  auto v = json_number(object, key);
+  if (!v || !std::isfinite(*v) || *v != std::floor(*v) || std::fabs(*v) > 9007199254740992.0)
+    return std::nullopt;
+  return static_cast<long>(*v);
+}
+
 Json json_object() {
   return Json(cJSON_CreateObject());
 }

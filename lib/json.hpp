@@ -29,6 +29,9 @@ std::optional<std::string> json_string(const cJSON* object, const char* key);
 std::optional<std::string> json_id(const cJSON* object, const char* key);
 std::optional<bool> json_bool(const cJSON* object, const char* key);
 std::optional<double> json_number(const cJSON* object, const char* key);
+// An integral number that fits a long exactly (|n| <= 2^53); nullopt for anything else
+// (1e300, 2.5, NaN): casting those would be undefined behaviour.
+std::optional<long> json_integer(const cJSON* object, const char* key);
 
 Json json_object();
 void json_set_string(cJSON* object, const char* key, std::string_view value);

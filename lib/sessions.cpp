@@ -15,8 +15,7 @@ std::string mac_name(const Keys& keys, std::string_view kind, std::string_view v
 }
 
 long number_or_zero(const cJSON* o, const char* key) {
-  auto v = json_number(o, key);
-  return v ? static_cast<long>(*v) : 0;
+  return json_integer(o, key).value_or(0);
 }
 
 std::string string_or_empty(const cJSON* o, const char* key) {

@@ -29,8 +29,7 @@ Error still_renewing(const std::string& who, ms waited) {
 }
 
 long long number_or_zero(const cJSON* o, const char* key) {
-  auto n = json_number(o, key);
-  return n ? static_cast<long long>(*n) : 0;
+  return json_integer(o, key).value_or(0);
 }
 
 // The failure note waiters read: who failed, and how.
