@@ -18,7 +18,8 @@ bool admits(const AccessRules& rules, const Profile& p, const std::vector<std::s
   if (p.email) {
     if (contains_nocase(rules.allowed_emails, *p.email)) return true;
     auto at = p.email->rfind('@');
-    if (at != std::string::npos && contains_nocase(rules.allowed_domains, p.email->substr(at + 1))) return true;
+    if (at != std::string::npos && contains_nocase(rules.allowed_domains, p.email->substr(at + 1)))
+      return true;
   }
   if (p.login && contains_nocase(rules.allowed_users, *p.login)) return true;
   for (const auto& user : rules.allowed_users)
@@ -32,8 +33,7 @@ bool admits(const AccessRules& rules, const Profile& p, const std::vector<std::s
 
 AccessDecision check_access(const Config& config, const ProviderConfig& provider, const Profile& profile,
                             const std::vector<std::string>& orgs) {
-  if (!admits(config.access, profile, orgs))
-    return {false, "not admitted by the [access] rules"};
+  if (!admits(config.access, profile, orgs)) return {false, "not admitted by the [access] rules"};
   if (!admits(provider.access, profile, orgs))
     return {false, "not admitted by the rules of [provider " + provider.name + "]"};
   return {};

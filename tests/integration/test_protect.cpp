@@ -72,7 +72,8 @@ TEST(Access, ProviderRulesApplyOnTopOfTheGlobalOnes) {
   EXPECT_TRUE(signs_in(stack, "alice"));
   EXPECT_FALSE(signs_in(stack, "octocat")) << "the global rule admits github.example, GitHub's own does not";
   Browser dev;
-  EXPECT_EQ(stack.login(dev, "dev", "", "&dev_user=octocat").status, 302) << "other providers: global rules only";
+  EXPECT_EQ(stack.login(dev, "dev", "", "&dev_user=octocat").status, 302)
+      << "other providers: global rules only";
 }
 
 TEST(Access, ChangedRuleRefusesAnExistingSessionAtTheCheck) {
@@ -94,10 +95,12 @@ TEST(Access, ProtectedLocationHandsIdentityOnlyFromTheCheck) {
   Page stranger = b.get(stack.base() + "/private/doc?a=1&b=2");
   EXPECT_EQ(stranger.status, 302);
   EXPECT_EQ(stranger.location(), stack.base() + "/auth/connect?return_to=%2Fprivate%2Fdoc%3Fa%3D1%26b%3D2");
-  ASSERT_EQ(stack.login(b, "github", "?return_to=%2Fprivate%2Fdoc%3Fa%3D1%26b%3D2", "&dev_user=alice").location(),
-            stack.base() + "/private/doc?a=1&b=2");
-  Page page = b.get(stack.base() + "/private/doc?a=1&b=2",
-                    {"X-Auth-User: mallory", "X-Auth-Email: mallory@evil.example", "X-Auth-Provider: forged"});
+  ASSERT_EQ(
+      stack.login(b, "github", "?return_to=%2Fprivate%2Fdoc%3Fa%3D1%26b%3D2", "&dev_user=alice").location(),
+      stack.base() + "/private/doc?a=1&b=2");
+  Page page =
+      b.get(stack.base() + "/private/doc?a=1&b=2",
+            {"X-Auth-User: mallory", "X-Auth-Email: mallory@evil.example", "X-Auth-Provider: forged"});
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("user=alice email=alice@example.com provider=github uri=/private/doc?a=1&b=2"),
             std::string::npos)
@@ -131,8 +134,8 @@ TEST(SessionExpiry, AbsoluteTtlEndsASessionInUse) {
   ASSERT_EQ(stack.login(b, "github").status, 302);
   EXPECT_EQ(b.get(stack.base() + "/private/x").status, 200);
   // Used all along, and still over after its two seconds.
-  bool ended = testutil::wait_until(
-      [&] { return b.get(stack.base() + "/private/x").status == 302; }, std::chrono::seconds(6));
+  bool ended = testutil::wait_until([&] { return b.get(stack.base() + "/private/x").status == 302; },
+                                    std::chrono::seconds(6));
   EXPECT_TRUE(ended);
   EXPECT_EQ(b.get(stack.base() + "/auth/profile").status, 401);
 }
