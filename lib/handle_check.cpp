@@ -12,7 +12,7 @@ Response handle_check(const Request& request, Context& ctx) {
   auto unauthenticated = [&]() {
     Response r = Response::empty(401);
     std::string back = "/";
-    if (const std::string* uri = request.param("REQUEST_URI"); uri && !uri->empty()) back = *uri;
+    if (auto uri = request.param("REQUEST_URI"); uri && !uri->empty()) back = *uri;
     r.add_header("X-Auth-Redirect", login_path(config) + "?" + build_query({{"return_to", back}}));
     return r;
   };

@@ -17,8 +17,8 @@ namespace {
 // A logout another site triggers is refused. Browsers send Origin on POST and
 // Sec-Fetch-Site; curl and scripts send neither and are allowed.
 bool cross_site(const Request& request, const Config& config) {
-  if (const std::string* site = request.header("Sec-Fetch-Site"); site && *site == "cross-site") return true;
-  if (const std::string* origin = request.header("Origin")) {
+  if (auto site = request.header("Sec-Fetch-Site"); site && *site == "cross-site") return true;
+  if (auto origin = request.header("Origin")) {
     auto ours = url_origin(config.server.public_url);
     return !ours.ok() || *origin != *ours;
   }

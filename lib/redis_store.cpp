@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/time.h>
 
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -35,13 +36,21 @@ struct ReplyFree {
 using ContextPtr = std::unique_ptr<redisContext, ContextFree>;
 using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
 
+// Set once by redis_sigpipe_ignored_for_good().
+std::atomic<bool> sigpipe_ignored{false};
+
 // hiredis writes with write(2), so a peer that reset the connection raises SIGPIPE,
 // which kills the process unless someone ignores it. Rather than change the
 // process-wide disposition, block SIGPIPE in this thread around the I/O and swallow
 // one raised meanwhile (the signal is thread-directed, so only ours can be pending).
+
 class SigpipeGuard {
 public:
   SigpipeGuard() {
+    if (sigpipe_ignored.load(std::memory_order_relaxed)) {
+      was_blocked_ = true; // nothing to undo
+      return;
+    }
     sigset_t block;
     sigemptyset(&block);
     sigaddset(&block, SIGPIPE);
@@ -68,6 +77,14 @@ private:
   sigset_t old_{};
   bool was_blocked_ = false;
 };
+
+} // namespace
+
+void redis_sigpipe_ignored_for_good() {
+  sigpipe_ignored = true;
+}
+
+namespace {
 
 timeval to_timeval(int ms) {
   if (ms <= 0) ms = 1; // hiredis treats a zero timeout as "block forever"

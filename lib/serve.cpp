@@ -283,16 +283,6 @@ int check_config(const Program& program, const Options& opts, const ConfigLoad& 
   return 0;
 }
 
-// Request parameters from a FastCGI envp or environ ("NAME=value" strings).
-Request::Env env_from(char** envp) {
-  Request::Env env;
-  for (char** p = envp; p && *p; ++p) {
-    const char* eq = std::strchr(*p, '=');
-    if (eq) env.emplace(std::string(*p, static_cast<size_t>(eq - *p)), std::string(eq + 1));
-  }
-  return env;
-}
-
 struct Server {
   Server(const Program& p, const Config& c, const Keys& k, const Services& s, const Log& l, int fd)
       : program(p), config(c), keys(k), services(s), log(l), listen_fd(fd) {}
@@ -354,8 +344,10 @@ bool drain_stream(FCGX_Stream* in) {
   return false;
 }
 
-void serve_one(Server& s, FCGX_Request& req, Context& ctx) {
-  Request::Env env = env_from(req.envp);
+// Serves one request. True when all of its input was read, so that closing the
+// connection can't reset it under an answer the web server has yet to read.
+bool serve_one(Server& s, FCGX_Request& req, Context& ctx) {
+  Request::Env env = Request::Env::from_envp(req.envp);
   std::string body;
   // The body is read only once its size is known to be acceptable.
   bool body_read = check_limits(env, s.config.limits).ok();
@@ -371,7 +363,13 @@ void serve_one(Server& s, FCGX_Request& req, Context& ctx) {
   if (!sent) s.log.debug("client_gone");
   // A FastCGI authorizer (Apache mod_authnz_fcgi) is sent no STDIN stream at all:
   // draining it would hold back END_REQUEST until the web server gives up.
-  if (req.role == FCGI_AUTHORIZER || !drain_stream(req.in)) req.keepConnection = 0;
+  if (req.role == FCGI_AUTHORIZER) {
+    req.keepConnection = 0;
+    return true;
+  }
+  if (drain_stream(req.in)) return true;
+  req.keepConnection = 0;
+  return false;
 }
 
 void worker(Server& s) {
@@ -401,10 +399,11 @@ void worker(Server& s) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         continue;
       }
+      bool input_read = false;
       {
         BusyGuard busy(s);
         try {
-          serve_one(s, req, ctx);
+          input_read = serve_one(s, req, ctx);
         } catch (const std::exception& e) {
           s.log.error("request_failed", {{"error", e.what()}});
         } catch (...) {
@@ -418,6 +417,11 @@ void worker(Server& s) {
       }
       // Stopping: have the web server open its next connection to a live process.
       if (s.stopping.load()) req.keepConnection = 0;
+      // libfcgi closes a connection by shutting down its side and waiting (up to 2 s)
+      // for the web server to close: a second wake-up and three system calls per
+      // request. That wait only matters when unread input could turn the close into
+      // a reset; with all input read, a detached request is closed at once.
+      if (input_read && !req.keepConnection) FCGX_Detach(&req);
       FCGX_Finish_r(&req);
     }
     FCGX_Free(&req, 1);
@@ -493,7 +497,7 @@ int serve_fastcgi(Server& s, int threads, Mode mode, const OwnedSocketFile& owne
 // Mode 4: one request from the environment and stdin, the answer on stdout.
 int serve_cgi(const Program& program, const Config& config, const Keys& keys, const Services& services,
               const Log& log) {
-  Request::Env env = env_from(environ);
+  Request::Env env = Request::Env::from_envp(environ);
   std::string body;
   if (check_limits(env, config.limits).ok()) {
     size_t n = *content_length(env);
@@ -707,7 +711,7 @@ Response handle_request(const Program& program, const Request& request, Context&
 
 int run_program(const Program& program, int argc, char** argv, const Services& services) {
   // Before FCGX_Init, which installs its own SIGPIPE handler only over the default.
-  (void)std::signal(SIGPIPE, SIG_IGN);
+  if (std::signal(SIGPIPE, SIG_IGN) != SIG_ERR) redis_sigpipe_ignored_for_good();
   const char* name = program.name.c_str();
   std::vector<const char*> args = options_argv(argc, argv);
   auto parsed = parse_options(static_cast<int>(args.size()), args.data());

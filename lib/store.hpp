@@ -79,6 +79,11 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+// For a process that ignores SIGPIPE for good (the programs do, before any thread
+// starts): RedisStore then skips guarding each command against SIGPIPE, three
+// system calls a command. Never undone.
+void redis_sigpipe_ignored_for_good();
+
 // Parses [redis] url (redis://[[user]:password@]host[:port][/db],
 // unix:///path[?db=N]) into config's host/port/db/... fields.
 Result<void> parse_redis_url(std::string_view url, RedisConfig& out);

@@ -46,7 +46,7 @@ TEST(Request, RequestUriIsNeverTheRoute) {
   auto r = make({{"REQUEST_URI", "/private/page?x=1"}, {"SCRIPT_NAME", "/auth/check"}});
   EXPECT_EQ(r.route(), "/auth/check");
   EXPECT_EQ(make({{"REQUEST_URI", "/private/page"}}).route(), "");
-  ASSERT_NE(r.param("REQUEST_URI"), nullptr);
+  ASSERT_TRUE(r.param("REQUEST_URI"));
   EXPECT_EQ(*r.param("REQUEST_URI"), "/private/page?x=1");
 }
 
@@ -112,15 +112,15 @@ TEST(Request, HeaderNameMapsToHttpParam) {
                  {"CONTENT_TYPE", "application/x-www-form-urlencoded"},
                  {"CONTENT_LENGTH", "12"},
                  {"HTTP_CONTENT_TYPE", "wrong"}});
-  ASSERT_NE(r.header("Origin"), nullptr);
+  ASSERT_TRUE(r.header("Origin"));
   EXPECT_EQ(*r.header("Origin"), "https://example.com");
   EXPECT_EQ(*r.header("origin"), "https://example.com");
   EXPECT_EQ(*r.header("X-Forwarded-For"), "1.2.3.4");
   EXPECT_EQ(*r.header("Content-Type"), "application/x-www-form-urlencoded");
   EXPECT_EQ(*r.header("content-length"), "12");
-  EXPECT_EQ(r.header("Referer"), nullptr);
+  EXPECT_EQ(r.header("Referer"), std::nullopt);
   EXPECT_EQ(r.param("HTTP_ORIGIN"), r.header("Origin"));
-  EXPECT_EQ(r.param("NOPE"), nullptr);
+  EXPECT_EQ(r.param("NOPE"), std::nullopt);
 }
 
 TEST(Request, BodyIsKept) {
@@ -226,4 +226,52 @@ TEST(Request, GarbageEnvironmentDoesNotCrash) {
     (void)parse_cookie(garbage(128), garbage(4));
   }
   SUCCEED();
+}
+
+TEST(Env, FromEnvpKeepsFirstOfANameAndSkipsStringsWithoutEquals) {
+  const char* envp[] = {"CONTENT_LENGTH=", "NOEQUALS", "QUERY_STRING=a=1&b==", "CONTENT_LENGTH=12", "HTTP_X=",
+                        "=nameless",       nullptr};
+  auto env = Request::Env::from_envp(envp);
+  EXPECT_EQ(env.size(), 5u);
+  EXPECT_EQ(env.find("CONTENT_LENGTH"), "");
+  EXPECT_EQ(env.find("QUERY_STRING"), "a=1&b==");
+  EXPECT_EQ(env.find("HTTP_X"), "");
+  EXPECT_EQ(env.find(""), "nameless");
+  EXPECT_EQ(env.find("NOEQUALS"), std::nullopt);
+  EXPECT_EQ(env.find("HTTP"), std::nullopt);
+  EXPECT_EQ(Request::Env::from_envp(nullptr).size(), 0u);
+}
+
+TEST(Env, ListKeepsFirstOfANameAndSetReplacesIt) {
+  Request::Env env{{"A", "1"}, {"B", "2"}, {"A", "3"}};
+  EXPECT_EQ(env.find("A"), "1");
+  env["A"] = "4";
+  EXPECT_EQ(env.find("A"), "4");
+  EXPECT_EQ(env.size(), 2u);
+  env.erase("B");
+  EXPECT_EQ(env.find("B"), std::nullopt);
+  std::string all;
+  for (auto [name, value] : env)
+    all += std::string(name) + "=" + std::string(value) + ";";
+  EXPECT_EQ(all, "A=4;");
+}
+
+TEST(Env, CopiesAndMovesOwnTheirBytes) {
+  std::string value = "short";
+  Request::Env a{{"V", value}};
+  value = "changed";
+  Request::Env b = a;
+  Request::Env c = std::move(a);
+  a = Request::Env{{"V", "other"}};
+  EXPECT_EQ(b.find("V"), "short");
+  EXPECT_EQ(c.find("V"), "short");
+  EXPECT_EQ(a.find("V"), "other");
+}
+
+TEST(Limits, DuplicateHeadersCountEachTime) {
+  LimitsConfig limits;
+  limits.max_header_bytes = 80; // each is 46 bytes
+  const char* envp[] = {"HTTP_X=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                        "HTTP_X=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", nullptr};
+  EXPECT_EQ(limit_error(Request::Env::from_envp(envp), limits), ErrorKind::headers_too_large);
 }
