@@ -18,7 +18,8 @@ Response handle_check(const Request& request, Context& ctx) {
   };
   auto cookie = session_cookie(request, config);
   if (!cookie) return unauthenticated();
-  auto session = AuthStore(ctx.store, ctx.keys).use_session(*cookie, ctx.config.session, unix_now());
+  auto session = AuthStore(ctx.store, ctx.keys)
+                     .use_session(*cookie, ctx.config.session, unix_now(), SessionPart::identity);
   if (!session.ok()) return fail(ctx, session.error(), ErrorStyle::status_only, "check");
   if (!session->has_value()) return unauthenticated();
   const Profile& p = (*session)->profile;

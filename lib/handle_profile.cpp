@@ -31,7 +31,10 @@ Response handle_profile(const Request& request, Context& ctx) {
   auto cookie = session_cookie(request, ctx.config);
   if (!cookie)
     return error_response(make_error(ErrorKind::unauthenticated, "not signed in"), ErrorStyle::json);
-  auto session = AuthStore(ctx.store, ctx.keys).use_session(*cookie, ctx.config.session, unix_now());
+  // Only ?refresh=1 calls the provider and so needs the tokens themselves.
+  auto session = AuthStore(ctx.store, ctx.keys)
+                     .use_session(*cookie, ctx.config.session, unix_now(),
+                                  *refresh ? SessionPart::all : SessionPart::identity);
   if (!session.ok()) return fail(ctx, session.error(), ErrorStyle::json, "profile");
   if (!session->has_value())
     return error_response(make_error(ErrorKind::unauthenticated, "not signed in"), ErrorStyle::json);

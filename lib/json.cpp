@@ -1,19 +1,29 @@
 #include "json.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
 namespace oauthfcgi {
 
-Result<Json> json_parse(std::string_view text) {
+Result<Json> json_parse_first(std::string_view text, std::string_view* rest) {
   const char* end = nullptr;
   Json root(cJSON_ParseWithLengthOpts(text.data(), text.size(), &end, false));
   if (!root) return make_error(ErrorKind::provider_error, "invalid JSON");
+  size_t used = end ? static_cast<size_t>(end - text.data()) : text.size();
+  std::string_view after = text.substr(std::min(used, text.size()));
+  size_t next = after.find_first_not_of(" \n\r\t");
+  *rest = next == std::string_view::npos ? std::string_view() : after.substr(next);
+  return root;
+}
+
+Result<Json> json_parse(std::string_view text) {
+  std::string_view rest;
+  auto root = json_parse_first(text, &rest);
+  if (!root.ok()) return root;
   // cJSON stops after the first value: anything but whitespace after it is garbage.
-  for (const char* p = end; p && p < text.data() + text.size(); ++p)
-    if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t')
-      return make_error(ErrorKind::provider_error, "invalid JSON");
+  if (!rest.empty()) return make_error(ErrorKind::provider_error, "invalid JSON");
   return root;
 }
 

@@ -20,6 +20,9 @@ using Json = std::unique_ptr<cJSON, JsonDeleter>;
 
 // Parses a whole document; trailing garbage is an error. The reason never quotes the input.
 Result<Json> json_parse(std::string_view text);
+// Parses the first value of `text` and leaves what follows it (whitespace skipped) in
+// *rest, unparsed: for records made of several documents, one after the other.
+Result<Json> json_parse_first(std::string_view text, std::string_view* rest);
 // Parses and requires an object at the top.
 Result<Json> json_parse_object(std::string_view text);
 

@@ -1,5 +1,7 @@
 #include "profile.hpp"
 
+#include <utility>
+
 namespace oauthfcgi {
 namespace {
 
@@ -39,8 +41,8 @@ Result<Profile> profile_from(const cJSON* o) {
   auto provider = json_string(o, "provider");
   auto id = json_string(o, "id");
   if (!provider || !id) return make_error(ErrorKind::internal, "stored profile lacks provider or id");
-  p.provider = *provider;
-  p.id = *id;
+  p.provider = std::move(*provider);
+  p.id = std::move(*id);
   p.login = json_string(o, "login");
   p.name = json_string(o, "name");
   p.email = json_string(o, "email");

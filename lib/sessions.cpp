@@ -22,6 +22,15 @@ std::string string_or_empty(const cJSON* o, const char* key) {
   return json_string(o, key).value_or("");
 }
 
+// The tokens' secrets: under "tokens" in format 1, the second object in format 2.
+void secrets_from(const cJSON* t, TokenSet& tokens) {
+  tokens.access_token = string_or_empty(t, "access_token");
+  tokens.token_type = string_or_empty(t, "token_type");
+  tokens.refresh_token = string_or_empty(t, "refresh_token");
+  tokens.id_token = string_or_empty(t, "id_token");
+  tokens.refresh_expires_at = number_or_zero(t, "refresh_expires_at");
+}
+
 Lookup get_sealed(Store& store, const Keys& keys, const std::string& key, bool take,
                   std::chrono::milliseconds slide = std::chrono::milliseconds(0)) {
   Lookup found = take                ? store.take(key)
@@ -75,19 +84,10 @@ std::optional<LoginState> decode_state(std::string_view text) {
 
 std::string encode_session(const Session& s) {
   Json o = json_object();
-  json_set_number(o.get(), "v", 1);
+  json_set_number(o.get(), "v", 2);
   Json profile = json_object();
   profile_to(profile.get(), s.profile);
   cJSON_AddItemToObject(o.get(), "profile", profile.release());
-  Json tokens = json_object();
-  json_set_string(tokens.get(), "access_token", s.tokens.access_token);
-  json_set_string(tokens.get(), "token_type", s.tokens.token_type);
-  json_set_string(tokens.get(), "refresh_token", s.tokens.refresh_token);
-  json_set_string(tokens.get(), "scope", s.tokens.scope);
-  json_set_string(tokens.get(), "id_token", s.tokens.id_token);
-  json_set_number(tokens.get(), "expires_at", static_cast<double>(s.tokens.expires_at));
-  json_set_number(tokens.get(), "refresh_expires_at", static_cast<double>(s.tokens.refresh_expires_at));
-  cJSON_AddItemToObject(o.get(), "tokens", tokens.release());
   json_set_number(o.get(), "created", static_cast<double>(s.created));
   json_set_number(o.get(), "expires_at", static_cast<double>(s.expires_at));
   if (!s.orgs.empty()) {
@@ -95,33 +95,58 @@ std::string encode_session(const Session& s) {
     for (const auto& org : s.orgs)
       cJSON_AddItemToArray(orgs, cJSON_CreateString(org.c_str()));
   }
-  return json_print(o.get());
+  Json info = json_object();
+  json_set_number(info.get(), "expires_at", static_cast<double>(s.tokens.expires_at));
+  json_set_string(info.get(), "scope", s.tokens.scope);
+  cJSON_AddItemToObject(o.get(), "token", info.release());
+  Json secrets = json_object();
+  json_set_string(secrets.get(), "access_token", s.tokens.access_token);
+  json_set_string(secrets.get(), "token_type", s.tokens.token_type);
+  json_set_string(secrets.get(), "refresh_token", s.tokens.refresh_token);
+  json_set_string(secrets.get(), "id_token", s.tokens.id_token);
+  json_set_number(secrets.get(), "refresh_expires_at", static_cast<double>(s.tokens.refresh_expires_at));
+  return json_print(o.get()) + "\n" + json_print(secrets.get());
 }
 
-std::optional<Session> decode_session(std::string_view text) {
-  auto o = json_parse_object(text);
-  if (!o.ok()) return std::nullopt;
+std::optional<Session> decode_session(std::string_view text, SessionPart part) {
+  std::string_view rest;
+  auto head = json_parse_first(text, &rest);
+  if (!head.ok() || !cJSON_IsObject(head->get())) return std::nullopt;
+  const cJSON* o = head->get();
+  long version = json_integer(o, "v").value_or(1);
+  if (version != 1 && version != 2) return std::nullopt; // a later format: unreadable here
   Session s;
-  auto profile = profile_from(cJSON_GetObjectItemCaseSensitive(o->get(), "profile"));
+  auto profile = profile_from(cJSON_GetObjectItemCaseSensitive(o, "profile"));
   if (!profile.ok()) return std::nullopt;
   s.profile = std::move(profile.value());
-  const cJSON* t = cJSON_GetObjectItemCaseSensitive(o->get(), "tokens");
-  s.tokens.access_token = string_or_empty(t, "access_token");
-  s.tokens.token_type = string_or_empty(t, "token_type");
-  s.tokens.refresh_token = string_or_empty(t, "refresh_token");
-  s.tokens.scope = string_or_empty(t, "scope");
-  s.tokens.id_token = string_or_empty(t, "id_token");
-  s.tokens.expires_at = number_or_zero(t, "expires_at");
-  s.tokens.refresh_expires_at = number_or_zero(t, "refresh_expires_at");
-  s.created = number_or_zero(o->get(), "created");
-  s.expires_at = number_or_zero(o->get(), "expires_at");
-  const cJSON* orgs = cJSON_GetObjectItemCaseSensitive(o->get(), "orgs");
+  s.created = number_or_zero(o, "created");
+  s.expires_at = number_or_zero(o, "expires_at");
+  const cJSON* orgs = cJSON_GetObjectItemCaseSensitive(o, "orgs");
   const cJSON* org = nullptr;
   if (cJSON_IsArray(orgs)) {
     cJSON_ArrayForEach(org, orgs) {
       if (cJSON_IsString(org)) s.orgs.emplace_back(org->valuestring);
     }
   }
+  s.tokens_read = part == SessionPart::all;
+  if (version == 1) { // one object: its "tokens" hold everything
+    if (!rest.empty()) return std::nullopt;
+    const cJSON* t = cJSON_GetObjectItemCaseSensitive(o, "tokens");
+    s.tokens.expires_at = number_or_zero(t, "expires_at");
+    s.tokens.scope = string_or_empty(t, "scope");
+    if (s.tokens_read) secrets_from(t, s.tokens);
+    return s;
+  }
+  const cJSON* info = cJSON_GetObjectItemCaseSensitive(o, "token");
+  s.tokens.expires_at = number_or_zero(info, "expires_at");
+  s.tokens.scope = string_or_empty(info, "scope");
+  if (!s.tokens_read) {
+    if (rest.empty() || rest.front() != '{') return std::nullopt;
+    return s;
+  }
+  auto secrets = json_parse_object(rest);
+  if (!secrets.ok()) return std::nullopt;
+  secrets_from(secrets->get(), s.tokens);
   return s;
 }
 
@@ -139,6 +164,8 @@ Result<std::optional<LoginState>> AuthStore::take_state(std::string_view state) 
 
 Result<void> AuthStore::put_session(std::string_view cookie_value, const Session& session,
                                     std::chrono::seconds ttl) {
+  if (!session.tokens_read)
+    return make_error(ErrorKind::internal, "a session read without its tokens can't be written back");
   std::string key = session_key(cookie_value);
   return store_.set(key, aes256gcm_seal(keys_.encryption, encode_session(session), key), ttl);
 }
@@ -157,14 +184,15 @@ std::chrono::seconds session_ttl(const Session& session, const SessionConfig& co
 }
 
 Result<std::optional<Session>> AuthStore::use_session(std::string_view cookie_value,
-                                                      const SessionConfig& config, long now) {
+                                                      const SessionConfig& config, long now,
+                                                      SessionPart part) {
   // Sliding to the idle timeout may outlast the absolute end by up to that much in
   // Redis; the expires_at check below is what ends the session on time.
   auto slide = std::chrono::milliseconds(std::chrono::seconds(config.idle_timeout));
   Lookup found = get_sealed(store_, keys_, session_key(cookie_value), false, slide);
   if (!found.ok()) return found.error();
   if (!found->has_value()) return std::optional<Session>();
-  auto session = decode_session(**found);
+  auto session = decode_session(**found, part);
   if (session && session->expires_at > 0 && now >= session->expires_at) {
     (void)delete_session(cookie_value);
     return std::optional<Session>();
@@ -178,24 +206,6 @@ Result<bool> AuthStore::delete_session(std::string_view cookie_value) {
 
 std::string AuthStore::lock_key(std::string_view cookie_value) const {
   return "lock:" + session_key(cookie_value);
-}
-
-Result<bool> AuthStore::lock_session(std::string_view cookie_value, std::string_view owner,
-                                     std::chrono::milliseconds lease) {
-  return store_.set_if_absent(lock_key(cookie_value), owner, lease);
-}
-
-Result<bool> AuthStore::extend_session_lock(std::string_view cookie_value, std::string_view owner,
-                                            std::chrono::milliseconds lease) {
-  return store_.expire_if_equals(lock_key(cookie_value), owner, lease);
-}
-
-Result<bool> AuthStore::unlock_session(std::string_view cookie_value, std::string_view owner) {
-  return store_.remove_if_equals(lock_key(cookie_value), owner);
-}
-
-Lookup AuthStore::session_lock_holder(std::string_view cookie_value) {
-  return store_.get(lock_key(cookie_value));
 }
 
 Result<bool> AuthStore::session_exists(std::string_view cookie_value) {

@@ -43,6 +43,15 @@ struct Session {
   // GitHub organisations the user belongs to, read at login when a github_orgs rule
   // exists, so oauth-check can apply a changed rule without calling GitHub.
   std::vector<std::string> orgs;
+  // false when read as SessionPart::identity: the tokens hold only expires_at and
+  // scope, and put_session refuses to write the session back.
+  bool tokens_read = true;
+};
+
+// What of a session record its reader needs.
+enum class SessionPart {
+  identity, // profile, times, orgs, and of the tokens only expires_at and scope (check, profile)
+  all,      // and the tokens themselves: for calling the provider or writing the session back
 };
 
 // The Redis TTL a session gets when written at `now`: the time left to its absolute
@@ -66,26 +75,17 @@ public:
   // A session in use (check, profile): past its absolute end it is deleted and
   // absent; with an idle timeout its TTL slides to min(idle, time left), in the
   // same round trip as the read (GETEX).
+  // `part`: SessionPart::identity leaves the tokens' secrets unread (and undecoded).
   Result<std::optional<Session>> use_session(std::string_view cookie_value, const SessionConfig& config,
-                                             long now);
+                                             long now, SessionPart part = SessionPart::all);
   Result<bool> delete_session(std::string_view cookie_value);
 
   // Key names, exposed for tests that inspect Redis.
   std::string state_key(std::string_view state) const;
   std::string session_key(std::string_view cookie_value) const;
 
-  // ---- the session's lock: one writer at a time across processes and hosts ----
+  // The session's lock (lock.hpp's StoreLock): one writer at a time across processes and hosts.
   std::string lock_key(std::string_view cookie_value) const;
-  // SET NX PX: true when `owner` now holds the lock for `lease`.
-  Result<bool> lock_session(std::string_view cookie_value, std::string_view owner,
-                            std::chrono::milliseconds lease);
-  // The lease anew, only while `owner` still holds it: false when it no longer does.
-  Result<bool> extend_session_lock(std::string_view cookie_value, std::string_view owner,
-                                   std::chrono::milliseconds lease);
-  // Released only by its owner: false when the lock was no longer `owner`'s.
-  Result<bool> unlock_session(std::string_view cookie_value, std::string_view owner);
-  // Who holds the lock now; nullopt when nobody does.
-  Lookup session_lock_holder(std::string_view cookie_value);
   // Whether the session record is still there (not ended meanwhile), without reading it.
   Result<bool> session_exists(std::string_view cookie_value);
 
@@ -94,10 +94,15 @@ private:
   const Keys& keys_;
 };
 
-// Record encodings, exposed for tests and fuzzers.
+// Record encodings, exposed for tests and fuzzers. A session record (format "v":2) is
+// two JSON objects on two lines: what oauth-check and oauth-profile read, then the
+// tokens' secrets, which SessionPart::identity leaves unparsed:
+//   {"v":2,"profile":{...},"created":n,"expires_at":n,"orgs":[...],"token":{"expires_at":n,"scope":"..."}}
+//   {"access_token":"...","token_type":"...","refresh_token":"...","id_token":"...","refresh_expires_at":n}
+// Records of format 1 (one object, every token field under "tokens") are still read.
 std::string encode_state(const LoginState& login);
 std::optional<LoginState> decode_state(std::string_view json);
 std::string encode_session(const Session& session);
-std::optional<Session> decode_session(std::string_view json);
+std::optional<Session> decode_session(std::string_view text, SessionPart part = SessionPart::all);
 
 } // namespace oauthfcgi

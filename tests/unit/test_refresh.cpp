@@ -90,15 +90,24 @@ protected:
     return s.ok() ? *s : std::nullopt;
   }
   std::optional<std::string> lock_value() { return store_.peek(auth().lock_key(cookie_)); }
+  // The session's lock as another process takes and releases it: straight on the Store.
+  bool take_lock(const std::string& owner, std::chrono::milliseconds lease) {
+    auto taken = store_.set_if_absent(auth().lock_key(cookie_), owner, lease);
+    return taken.ok() && *taken;
+  }
+  bool release_lock(const std::string& owner) {
+    auto released = store_.remove_if_equals(auth().lock_key(cookie_), owner);
+    return released.ok() && *released;
+  }
   // fresh_tokens(force=false) while `holder` holds the lock; 50 ms in, another thread
   // runs `outcome` and releases it.
   Result<Session> while_other_holds(const std::string& holder, std::function<void()> outcome,
                                     const Session& s) {
-    EXPECT_TRUE(*auth().lock_session(cookie_, holder, 5000ms));
+    EXPECT_TRUE(take_lock(holder, 5000ms));
     std::thread other([&] {
       std::this_thread::sleep_for(50ms);
       outcome();
-      EXPECT_TRUE(*auth().unlock_session(cookie_, holder));
+      EXPECT_TRUE(release_lock(holder));
     });
     Context c = context();
     auto r = fresh_tokens(c, provider("corp"), cookie_, s, false);
@@ -346,14 +355,20 @@ TEST_F(Refresh, LockKeyIsTheSessionsOwnAndReleasedOnlyByItsOwner) {
   std::string key = a.lock_key(cookie_);
   EXPECT_EQ(key, "lock:" + a.session_key(cookie_));
   EXPECT_EQ(key.find(cookie_), std::string::npos);
-  ASSERT_TRUE(*a.lock_session(cookie_, "refresh:A", 5000ms));
-  EXPECT_FALSE(*a.lock_session(cookie_, "refresh:B", 5000ms));
-  EXPECT_FALSE(*a.unlock_session(cookie_, "refresh:B"));
-  EXPECT_FALSE(*a.extend_session_lock(cookie_, "refresh:B", 9000ms));
-  EXPECT_EQ(lock_value(), "refresh:A");
+  LockTiming timing = lock_timing(*config_);
+  StoreLock owner(store_, key, "refresh:", timing);
+  ASSERT_TRUE(*owner.try_acquire());
+  {
+    StoreLock other(store_, key, "refresh:", timing);
+    EXPECT_FALSE(*other.try_acquire());
+  } // and its end releases nothing
+  EXPECT_FALSE(take_lock("refresh:B", 5000ms));
+  EXPECT_FALSE(release_lock("refresh:B"));
+  EXPECT_FALSE(*store_.expire_if_equals(key, "refresh:B", 9000ms));
+  EXPECT_EQ(lock_value(), owner.owner());
   auto ttl = store_.ttl(key);
-  EXPECT_LE(**ttl, 5000ms) << "B's extension did not apply";
-  EXPECT_TRUE(*a.unlock_session(cookie_, "refresh:A"));
+  EXPECT_LE(**ttl, timing.lease) << "B's extension did not apply";
+  owner.release();
   EXPECT_FALSE(lock_value());
 }
 
@@ -362,7 +377,7 @@ TEST_F(Refresh, OwnerWhoseLeaseLapsedDoesNotReleaseTheNextOwnersLock) {
   LockTiming timing = lock_timing(*config_);
   http_.on(kCorpToken, [&](const HttpRequest&) {
     store_.advance(timing.lease + 1ms); // the lease runs out, another request takes the lock
-    EXPECT_TRUE(*auth().lock_session(cookie_, "refresh:NEXT", 5000ms));
+    EXPECT_TRUE(take_lock("refresh:NEXT", 5000ms));
     return json_reply(200, rotated("at-NEW", "rt-NEW"));
   });
   Context c = context();
@@ -446,7 +461,7 @@ TEST_F(Refresh, WaiterAfterAFailedRefreshGets502AfterAnEndedSession401) {
 
 TEST_F(Refresh, WaiterGivesUpAfterTheWaitBound) {
   Session before = stored_session(30);
-  ASSERT_TRUE(*auth().lock_session(cookie_, "refresh:STUCK", 60000ms));
+  ASSERT_TRUE(take_lock("refresh:STUCK", 60000ms));
   LockTiming timing = lock_timing(*config_);
   EXPECT_EQ(timing.wait, 300ms) << "[http] timeout_ms + 2 x [redis] timeout_ms";
   Context c = context();

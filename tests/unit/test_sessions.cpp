@@ -129,3 +129,184 @@ TEST(Sessions, AbsoluteEndHoldsEvenWhileInUse) {
   EXPECT_FALSE(late->has_value());
   EXPECT_FALSE(store.get(auth.session_key("cookie"))->has_value()) << "and it is deleted";
 }
+
+namespace {
+
+// A session with every field set, tokens of OpenID Connect size.
+Session full_session() {
+  Session s;
+  s.profile.provider = "corp";
+  s.profile.id = "u1";
+  s.profile.login = "ann";
+  s.profile.name = "Ann";
+  s.profile.email = "ann@example.com";
+  s.profile.hd = "example.com";
+  s.tokens.access_token = "at-" + std::string(1000, 'a');
+  s.tokens.token_type = "Bearer";
+  s.tokens.refresh_token = "rt-" + std::string(600, 'r');
+  s.tokens.id_token = "eyJ.ID." + std::string(900, 'i');
+  s.tokens.scope = "openid profile";
+  s.tokens.expires_at = 1700003600;
+  s.tokens.refresh_expires_at = 1700086400;
+  s.created = 1700000000;
+  s.expires_at = 1700086400;
+  s.orgs = {"acme", "octo-org"};
+  return s;
+}
+
+void expect_same_identity(const Session& got, const Session& want) {
+  EXPECT_EQ(profile_json(got.profile), profile_json(want.profile));
+  EXPECT_EQ(got.created, want.created);
+  EXPECT_EQ(got.expires_at, want.expires_at);
+  EXPECT_EQ(got.orgs, want.orgs);
+  EXPECT_EQ(got.tokens.expires_at, want.tokens.expires_at);
+  EXPECT_EQ(got.tokens.scope, want.tokens.scope);
+}
+
+void expect_same_tokens(const TokenSet& got, const TokenSet& want) {
+  EXPECT_EQ(got.access_token, want.access_token);
+  EXPECT_EQ(got.token_type, want.token_type);
+  EXPECT_EQ(got.refresh_token, want.refresh_token);
+  EXPECT_EQ(got.id_token, want.id_token);
+  EXPECT_EQ(got.refresh_expires_at, want.refresh_expires_at);
+}
+
+void expect_no_secrets(const Session& s) {
+  EXPECT_FALSE(s.tokens_read);
+  EXPECT_EQ(s.tokens.access_token, "");
+  EXPECT_EQ(s.tokens.refresh_token, "");
+  EXPECT_EQ(s.tokens.id_token, "");
+  EXPECT_EQ(s.tokens.token_type, "");
+}
+
+// Exactly what the previous release (format 1) wrote for a session; they live on in Redis.
+const char* const kFormat1Record =
+    R"({"v":1,"profile":{"provider":"corp","id":"u1","login":"ann","name":"Ann","email":"ann@example.com",)"
+    R"("avatar_url":null},"tokens":{"access_token":"at-OLD","token_type":"Bearer","refresh_token":"rt-OLD",)"
+    R"("scope":"openid profile","id_token":"h.p.s","expires_at":1700003600,"refresh_expires_at":1700086400},)"
+    R"("created":1700000000,"expires_at":1700086400,"orgs":["acme","octo-org"]})";
+
+} // namespace
+
+TEST(Sessions, RecordsOfThePreviousFormatAreStillRead) {
+  testutil::MemoryStore store;
+  Keys k = keys();
+  AuthStore auth(store, k);
+  std::string key = auth.session_key("cookie");
+  ASSERT_TRUE(
+      store.set(key, aes256gcm_seal(k.encryption, kFormat1Record, key), std::chrono::seconds(60)).ok());
+  Session want;
+  want.profile.provider = "corp";
+  want.profile.id = "u1";
+  want.profile.login = "ann";
+  want.profile.name = "Ann";
+  want.profile.email = "ann@example.com";
+  want.tokens = {"at-OLD", "Bearer", "rt-OLD", "h.p.s", "openid profile", 1700003600, 1700086400, ""};
+  want.created = 1700000000;
+  want.expires_at = 1700086400;
+  want.orgs = {"acme", "octo-org"};
+
+  auto all = auth.get_session("cookie");
+  ASSERT_TRUE(all.ok() && all->has_value());
+  expect_same_identity(**all, want);
+  expect_same_tokens((*all)->tokens, want.tokens);
+  EXPECT_TRUE((*all)->tokens_read);
+
+  SessionConfig config;
+  auto identity = auth.use_session("cookie", config, 1700000100, SessionPart::identity);
+  ASSERT_TRUE(identity.ok() && identity->has_value());
+  expect_same_identity(**identity, want);
+  expect_no_secrets(**identity);
+
+  // Written back (a refresh), it takes the current format and reads the same.
+  ASSERT_TRUE(auth.put_session("cookie", **all, std::chrono::seconds(60)).ok());
+  auto again = auth.get_session("cookie");
+  ASSERT_TRUE(again.ok() && again->has_value());
+  expect_same_identity(**again, want);
+  expect_same_tokens((*again)->tokens, want.tokens);
+}
+
+TEST(Sessions, RecordRoundTripsWholeAndItsIdentityLineHoldsNoToken) {
+  Session s = full_session();
+  std::string text = encode_session(s);
+  size_t newline = text.find('\n');
+  ASSERT_NE(newline, std::string::npos);
+  std::string identity_line = text.substr(0, newline);
+  for (const std::string* secret : {&s.tokens.access_token, &s.tokens.refresh_token, &s.tokens.id_token})
+    EXPECT_EQ(identity_line.find(*secret), std::string::npos) << "secrets are on the second line only";
+
+  auto all = decode_session(text);
+  ASSERT_TRUE(all);
+  expect_same_identity(*all, s);
+  expect_same_tokens(all->tokens, s.tokens);
+  EXPECT_EQ(all->profile.hd, "example.com");
+  EXPECT_TRUE(all->tokens_read);
+
+  auto identity = decode_session(text, SessionPart::identity);
+  ASSERT_TRUE(identity);
+  expect_same_identity(*identity, s);
+  expect_no_secrets(*identity);
+
+  Session bare; // no token fields, no orgs
+  bare.profile.provider = "github";
+  bare.profile.id = "1";
+  auto back = decode_session(encode_session(bare));
+  ASSERT_TRUE(back);
+  expect_same_identity(*back, bare);
+  expect_same_tokens(back->tokens, bare.tokens);
+}
+
+TEST(Sessions, MalformedOrUnknownRecordsAreAbsent) {
+  std::string text = encode_session(full_session());
+  std::string identity_line = text.substr(0, text.find('\n'));
+  EXPECT_FALSE(decode_session(identity_line)) << "tokens missing";
+  EXPECT_FALSE(decode_session(identity_line, SessionPart::identity)) << "tokens missing";
+  EXPECT_FALSE(decode_session(identity_line + "\n{\"access_token\":")) << "tokens cut short";
+  EXPECT_FALSE(decode_session(text + "{}")) << "a third document";
+  EXPECT_FALSE(decode_session(std::string(kFormat1Record) + "\n{}")) << "format 1 is one document";
+  std::string later = text;
+  later.replace(later.find("\"v\":2"), 5, "\"v\":3");
+  EXPECT_FALSE(decode_session(later)) << "a later format";
+  EXPECT_FALSE(decode_session(later, SessionPart::identity));
+  EXPECT_FALSE(decode_session(""));
+  EXPECT_FALSE(decode_session("[]", SessionPart::identity));
+}
+
+TEST(Sessions, ATamperedRecordIsAbsent) {
+  testutil::MemoryStore store;
+  Keys k = keys();
+  AuthStore auth(store, k);
+  SessionConfig config;
+  ASSERT_TRUE(auth.put_session("cookie", full_session(), std::chrono::seconds(60)).ok());
+  std::string key = auth.session_key("cookie");
+  std::string sealed = **store.get(key);
+  for (size_t at : {size_t(0), sealed.size() / 2, sealed.size() - 1}) { // nonce, body, tag
+    std::string bad = sealed;
+    bad[at] = static_cast<char>(bad[at] ^ 0x01);
+    ASSERT_TRUE(store.set(key, bad, std::chrono::seconds(60)).ok());
+    auto all = auth.get_session("cookie");
+    ASSERT_TRUE(all.ok());
+    EXPECT_FALSE(all->has_value()) << "byte " << at;
+    auto identity = auth.use_session("cookie", config, 1700000100, SessionPart::identity);
+    ASSERT_TRUE(identity.ok());
+    EXPECT_FALSE(identity->has_value()) << "byte " << at;
+  }
+  ASSERT_TRUE(store.set(key, sealed.substr(0, sealed.size() - 1), std::chrono::seconds(60)).ok());
+  EXPECT_FALSE(auth.use_session("cookie", config, 1700000100, SessionPart::identity)->has_value());
+}
+
+TEST(Sessions, ASessionReadWithoutItsTokensIsNotWrittenBack) {
+  testutil::MemoryStore store;
+  Keys k = keys();
+  AuthStore auth(store, k);
+  SessionConfig config;
+  ASSERT_TRUE(auth.put_session("cookie", full_session(), std::chrono::seconds(60)).ok());
+  auto identity = auth.use_session("cookie", config, 1700000100, SessionPart::identity);
+  ASSERT_TRUE(identity.ok() && identity->has_value());
+  auto put = auth.put_session("cookie", **identity, std::chrono::seconds(60));
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.error().kind, ErrorKind::internal);
+  auto kept = auth.get_session("cookie");
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  expect_same_tokens((*kept)->tokens, full_session().tokens);
+}
