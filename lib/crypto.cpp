@@ -7,10 +7,14 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -74,11 +78,68 @@ Result<std::string> decode_b64(std::string_view text, bool url) {
   return out;
 }
 
+// Small draws (tokens, nonces) come from a per-thread pool that one RAND_bytes call
+// fills kPoolBytes at a time: a /connect makes four or five draws, and every RAND_bytes
+// call pays OpenSSL's locking and fork check (a getpid() system call) whatever its size.
+// - Each byte is handed out once: the pool moves past it and wipes it, so the pool never
+//   holds a value already given out.
+// - After fork() the child throws away what its copy of the pool still holds; otherwise
+//   parent and child would hand out the same bytes (the same states, cookies, nonces)
+//   until their pools ran dry, which is why comparing getpid() only at refill would not
+//   do, and comparing it on every draw is the system call we avoid. A pthread_atfork
+//   child handler bumps a generation that each draw compares (one atomic load); the
+//   child's only thread is the one that forked, and threads started later begin empty.
+//   A child made without the atfork handlers (raw clone(), _Fork()) is not covered;
+//   nothing here makes one. If the handler cannot be registered, no pool is used.
+constexpr size_t kPoolBytes = 512;
+constexpr size_t kPoolMaxDraw = 64; // larger draws go straight to RAND_bytes
+
+std::atomic<unsigned long> fork_generation{0};
+
+void discard_random_pools_in_child() {
+  fork_generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool random_pool_allowed() {
+  static const bool registered = pthread_atfork(nullptr, nullptr, discard_random_pools_in_child) == 0;
+  return registered;
+}
+
+struct RandomPool {
+  unsigned char bytes[kPoolBytes];
+  size_t next = kPoolBytes; // empty
+  unsigned long generation = 0;
+  ~RandomPool() { OPENSSL_cleanse(bytes, sizeof bytes); }
+};
+
+void draw_random(unsigned char* out, size_t n) {
+  if (n == 0) return;
+  if (n > kPoolMaxDraw || !random_pool_allowed()) {
+    if (RAND_bytes(out, static_cast<int>(n)) != 1) crypto_abort("RAND_bytes");
+    return;
+  }
+  thread_local RandomPool pool;
+  unsigned long generation = fork_generation.load(std::memory_order_relaxed);
+  if (pool.generation != generation) {
+    // A forked child: what is left was drawn by the parent, which hands it out itself.
+    OPENSSL_cleanse(pool.bytes, sizeof pool.bytes);
+    pool.next = kPoolBytes;
+    pool.generation = generation;
+  }
+  if (kPoolBytes - pool.next < n) {
+    if (RAND_bytes(pool.bytes, static_cast<int>(kPoolBytes)) != 1) crypto_abort("RAND_bytes");
+    pool.next = 0;
+  }
+  std::memcpy(out, pool.bytes + pool.next, n);
+  OPENSSL_cleanse(pool.bytes + pool.next, n);
+  pool.next += n;
+}
+
 } // namespace
 
 std::string random_bytes(size_t n) {
   std::string out(n, '\0');
-  if (n > 0 && RAND_bytes(u8(out), static_cast<int>(n)) != 1) crypto_abort("RAND_bytes");
+  draw_random(u8(out), n);
   return out;
 }
 

@@ -8,7 +8,10 @@
 
 namespace oauthfcgi {
 
-// n bytes from the OpenSSL CSPRNG. Aborts if the CSPRNG fails: there is no safe fallback.
+// n bytes from the OpenSSL CSPRNG. Draws up to 64 bytes come from a per-thread pool
+// that one RAND_bytes fills 512 bytes at a time; no byte is handed out twice, and a
+// forked child discards its copy of the pool. Aborts if the CSPRNG fails: there is no
+// safe fallback.
 std::string random_bytes(size_t n);
 // n random bytes as unpadded base64url (for state, cookies, PKCE verifiers).
 std::string random_token(size_t n_bytes);

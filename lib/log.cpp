@@ -1,12 +1,15 @@
 #include "log.hpp"
 #include "text.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -175,8 +178,46 @@ void Log::debug(std::string_view event, const LogFields& fields) const {
   write(LogLevel::debug, event, fields);
 }
 
+namespace {
+
+// Request ids are for finding a request's lines, not secrets: a random 64-bit base drawn
+// once per process, with its low 32 bits clear, plus a process-wide counter. The first 8
+// hex digits name the process, the last 8 count its requests; past 2^32 requests the
+// count carries into the first half, so ids stay unique in the process. 0 = not drawn
+// yet; a forked child draws its own (pthread_atfork), or it would repeat its parent's ids.
+std::atomic<std::uint64_t> request_id_base{0};
+std::atomic<std::uint64_t> request_count{0};
+
+void forget_request_id_base() {
+  request_id_base.store(0, std::memory_order_relaxed);
+}
+
+std::uint64_t process_request_id_base() {
+  static const bool forked_children_redraw = pthread_atfork(nullptr, nullptr, forget_request_id_base) == 0;
+  (void)forked_children_redraw;
+  std::uint64_t base = request_id_base.load(std::memory_order_relaxed);
+  if (base != 0) return base;
+  std::uint64_t drawn = 0;
+  while (drawn == 0) {
+    std::string r = random_bytes(4);
+    for (unsigned char c : r)
+      drawn = drawn << 8 | c;
+    drawn <<= 32;
+  }
+  // Threads racing here agree on the first base stored.
+  if (request_id_base.compare_exchange_strong(base, drawn, std::memory_order_relaxed)) return drawn;
+  return base;
+}
+
+} // namespace
+
 std::string new_request_id() {
-  return hex_encode(random_bytes(8));
+  std::uint64_t id = process_request_id_base() + request_count.fetch_add(1, std::memory_order_relaxed);
+  static const char digits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, id >>= 4)
+    out[static_cast<size_t>(i)] = digits[id & 15];
+  return out;
 }
 
 } // namespace oauthfcgi

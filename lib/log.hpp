@@ -55,7 +55,9 @@ private:
   void* sink_ctx_ = nullptr;
 };
 
-// A short random id for a request (16 hex chars).
+// A short id for a request (16 hex chars), unique in the process: a random per-process
+// base plus a counter, so lines of one process share their first 8 hex digits. Not a
+// secret, and predictable by design.
 std::string new_request_id();
 
 } // namespace oauthfcgi

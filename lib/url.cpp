@@ -73,6 +73,84 @@ bool is_local_path(std::string_view s) {
   return !s.empty() && s[0] == '/' && (s.size() < 2 || (s[1] != '/' && s[1] != '\\'));
 }
 
+// base + query through CURLU: parse, append (APPENDQUERY adds the '&'), reassemble.
+// The query is already encoded by build_query, so no CURLU_URLENCODE.
+Result<std::string> curl_append_query(std::string_view url, const std::string& query) {
+  auto h = curl_parse(url);
+  if (!h) return h.error();
+  CURLUcode rc = curl_url_set(h->get(), CURLUPART_QUERY, query.c_str(), CURLU_APPENDQUERY);
+  if (rc != CURLUE_OK) return bad_url(std::string("cannot add the query: ") + curl_url_strerror(rc));
+  auto out = get_part(h->get(), CURLUPART_URL);
+  if (!out) return bad_url("malformed URL");
+  return *out;
+}
+
+// What curl_append_query makes of one absolute URL, learnt once so that later queries
+// are spliced in by concatenation (a login URL cost a CURLU parse and reassembly per
+// request, a quarter of /connect): curl normalises the base (scheme case, dot
+// segments, "127.1", an empty '?'), puts the query before the fragment, and libcurl
+// 7.88 lowercases the hex of the escapes it is given ("%3A" -> "%3a") where others may
+// not. All three are read off one real CURLU answer for a probe query, so the splice
+// gives curl's bytes whatever its version; an answer not shaped as expected leaves
+// usable false and every call goes through CURLU.
+struct QuerySplice {
+  std::string url; // the base, as given
+  bool usable = false;
+  std::string head; // everything before the query, with its '?' or '&'
+  std::string tail; // "#fragment" or ""
+  bool lowercase_escapes = false;
+};
+
+Result<QuerySplice> make_splice(std::string_view url) {
+  constexpr std::string_view probe = "k=%3A";
+  auto h = curl_parse(url);
+  if (!h) return h.error();
+  QuerySplice s;
+  s.url = std::string(url);
+  auto fragment = get_part(h->get(), CURLUPART_FRAGMENT);
+  if (curl_url_set(h->get(), CURLUPART_QUERY, std::string(probe).c_str(), CURLU_APPENDQUERY) != CURLUE_OK)
+    return s;
+  auto whole = get_part(h->get(), CURLUPART_URL);
+  if (!whole) return s;
+  s.tail = fragment ? "#" + *fragment : "";
+  std::string_view w = *whole;
+  if (w.size() < probe.size() + s.tail.size() || w.substr(w.size() - s.tail.size()) != s.tail) return s;
+  std::string_view q = w.substr(w.size() - s.tail.size() - probe.size(), probe.size());
+  if (q != probe && q != "k=%3a") return s;
+  s.lowercase_escapes = q != probe;
+  s.head = std::string(w.substr(0, w.size() - s.tail.size() - probe.size()));
+  s.usable = true;
+  return s;
+}
+
+// The splice of each base URL this thread has seen: a handful (the providers'
+// endpoints), so a short list; cleared when full rather than grown. Only URLs curl
+// accepts are kept.
+Result<const QuerySplice*> cached_splice(std::string_view url) {
+  static constexpr size_t kMaxSplices = 16;
+  thread_local std::vector<QuerySplice> splices;
+  for (const QuerySplice& s : splices)
+    if (s.url == url) return &s;
+  auto made = make_splice(url);
+  if (!made) return made.error();
+  if (splices.size() >= kMaxSplices) splices.clear();
+  splices.push_back(std::move(made.value()));
+  return &splices.back();
+}
+
+// curl's rule for a part set without CURLU_URLENCODE: "%XX" with an upper-case hex
+// digit becomes lower case.
+void lowercase_escapes(std::string& s, size_t from) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'F' ? static_cast<char>(c - 'A' + 'a') : c; };
+  for (size_t i = from; i + 2 < s.size(); ++i) {
+    if (s[i] == '%' && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      s[i + 1] = lower(s[i + 1]);
+      s[i + 2] = lower(s[i + 2]);
+      i += 2;
+    }
+  }
+}
+
 } // namespace
 
 std::string url_encode(std::string_view s) {
@@ -201,15 +279,19 @@ Result<std::string> append_query(std::string_view url, const Params& params) {
     out += fragment;
     return out;
   }
-  auto h = curl_parse(url);
-  if (!h) return h.error();
+  auto splice = cached_splice(url);
+  if (!splice) return splice.error();
   if (query.empty()) return std::string(url);
-  // Already encoded by build_query, so no CURLU_URLENCODE; APPENDQUERY adds the '&'.
-  CURLUcode rc = curl_url_set(h->get(), CURLUPART_QUERY, query.c_str(), CURLU_APPENDQUERY);
-  if (rc != CURLUE_OK) return bad_url(std::string("cannot add the query: ") + curl_url_strerror(rc));
-  auto out = get_part(h->get(), CURLUPART_URL);
-  if (!out) return bad_url("malformed URL");
-  return *out;
+  const QuerySplice& s = **splice;
+  if (!s.usable) return curl_append_query(url, query);
+  std::string out;
+  out.reserve(s.head.size() + query.size() + s.tail.size());
+  out += s.head;
+  size_t start = out.size();
+  out += query;
+  if (s.lowercase_escapes) lowercase_escapes(out, start);
+  out += s.tail;
+  return out;
 }
 
 bool is_loopback_host(std::string_view host) {

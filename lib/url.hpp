@@ -1,6 +1,6 @@
-// The project's one percent-codec and URL toolkit. Encoding goes through
-// curl_easy_escape, parsing through libcurl's CURLU: nothing else in the project
-// encodes or splits URLs by hand.
+// The project's one percent-codec and URL toolkit. Encoding gives curl_easy_escape's
+// bytes, parsing goes through libcurl's CURLU: nothing else in the project encodes or
+// splits URLs by hand.
 #pragma once
 
 #include <optional>
@@ -44,7 +44,9 @@ struct UrlParts {
 // Absolute http(s) URLs only.
 Result<UrlParts> parse_url(std::string_view url);
 
-// url with params appended to its query (after '?' or '&').
+// url with params appended to its query (after '?' or '&', before any fragment).
+// An absolute URL comes back as CURLU writes it; each thread asks CURLU once per base
+// URL and splices the queries after that by concatenation (same bytes, no parse).
 Result<std::string> append_query(std::string_view url, const Params& params);
 
 // localhost, 127.0.0.0/8, ::1.

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <set>
+#include <thread>
+#include <vector>
 
 using namespace oauthfcgi;
 
@@ -13,7 +18,72 @@ std::string unhex(std::string_view h) {
     out.push_back(static_cast<char>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
   return out;
 }
+
+// What `draw` returns in a forked child, read back through a pipe.
+std::string in_forked_child(std::string (*draw)()) {
+  int fds[2];
+  if (pipe(fds) != 0) return "(no pipe)";
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string s = draw();
+    ssize_t n = write(fds[1], s.data(), s.size());
+    _exit(n == static_cast<ssize_t>(s.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[256];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+    out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? out : "(child failed)";
+}
 } // namespace
+
+TEST(Crypto, RandomBytesHaveTheAskedLengthAcrossPoolRefills) {
+  // Around the pool's draw limit (64) and its size (512), and past both.
+  for (size_t n : {0, 1, 12, 31, 32, 33, 63, 64, 65, 100, 511, 512, 513, 4096})
+    for (int i = 0; i < 20; ++i)
+      EXPECT_EQ(random_bytes(n).size(), n) << n;
+}
+
+TEST(Crypto, NoTwoTokensAreEqualOverManyDraws) {
+  // Many times the pool, in draw sizes that leave odd remainders at each refill.
+  std::set<std::string> tokens, nonces;
+  for (int i = 0; i < 20000; ++i) {
+    tokens.insert(random_token(32));
+    nonces.insert(random_bytes(12));
+  }
+  EXPECT_EQ(tokens.size(), 20000u);
+  EXPECT_EQ(nonces.size(), 20000u);
+}
+
+TEST(Crypto, ThreadsDrawDifferentBytes) {
+  std::vector<std::set<std::string>> drawn(4);
+  std::vector<std::thread> threads;
+  for (auto& d : drawn)
+    threads.emplace_back([&d] {
+      for (int i = 0; i < 2000; ++i)
+        d.insert(random_bytes(32));
+    });
+  for (auto& t : threads)
+    t.join();
+  std::set<std::string> all;
+  for (const auto& d : drawn)
+    all.insert(d.begin(), d.end());
+  EXPECT_EQ(all.size(), 4u * 2000u);
+}
+
+TEST(Crypto, AForkedChildDoesNotHandOutWhatItsParentWill) {
+  (void)random_bytes(32); // the pool now holds bytes the parent will hand out next
+  std::string child = in_forked_child([] { return random_bytes(32) + random_bytes(32); });
+  ASSERT_EQ(child.size(), 64u) << child;
+  std::string parent = random_bytes(32) + random_bytes(32);
+  EXPECT_NE(child.substr(0, 32), parent.substr(0, 32));
+  EXPECT_NE(child.substr(32), parent.substr(32));
+}
 
 TEST(Crypto, RandomBytesHaveTheAskedLengthAndDiffer) {
   EXPECT_EQ(random_bytes(32).size(), 32u);

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <thread>
 #include <vector>
 
 using namespace oauthfcgi;
@@ -88,4 +93,51 @@ TEST(Log, RequestIdsAreSixteenHexCharsAndUnique) {
   EXPECT_EQ(a.size(), 16u);
   EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
   EXPECT_NE(a, b);
+}
+
+TEST(Log, RequestIdsOfOneProcessShareAPrefixAndCount) {
+  std::string a = new_request_id(), b = new_request_id();
+  EXPECT_EQ(a.substr(0, 8), b.substr(0, 8));
+  EXPECT_EQ(std::stoull(b, nullptr, 16), std::stoull(a, nullptr, 16) + 1);
+}
+
+TEST(Log, RequestIdsAreUniqueAcrossThreads) {
+  std::vector<std::vector<std::string>> ids(4);
+  std::vector<std::thread> threads;
+  for (auto& mine : ids)
+    threads.emplace_back([&mine] {
+      for (int i = 0; i < 5000; ++i)
+        mine.push_back(new_request_id());
+    });
+  for (auto& t : threads)
+    t.join();
+  std::set<std::string> all;
+  for (const auto& mine : ids)
+    for (const auto& id : mine) {
+      EXPECT_EQ(id.size(), 16u);
+      all.insert(id);
+    }
+  EXPECT_EQ(all.size(), 4u * 5000u);
+}
+
+TEST(Log, AForkedChildDrawsItsOwnRequestIdPrefix) {
+  std::string parent = new_request_id();
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string id = new_request_id();
+    _exit(write(fds[1], id.data(), id.size()) == 16 ? 0 : 1);
+  }
+  close(fds[1]);
+  char buf[32];
+  ssize_t n = read(fds[0], buf, sizeof buf);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_EQ(n, 16);
+  std::string child(buf, 16);
+  // The parent's next id would be parent + 1; the child's must not be one of the parent's.
+  EXPECT_NE(child.substr(0, 8), parent.substr(0, 8)) << child << " " << parent;
 }

@@ -2,7 +2,29 @@
 
 #include <gtest/gtest.h>
 
+#include <curl/curl.h>
+
+#include <memory>
+
 using namespace oauthfcgi;
+
+namespace {
+
+// libcurl's own answer, the reference url.cpp must match byte for byte.
+// base + query the way append_query did it before it spliced: CURLU parse, append, reassemble.
+std::string curlu_append(const std::string& base, const std::string& query) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> h(curl_url(), &curl_url_cleanup);
+  char* out = nullptr;
+  if (curl_url_set(h.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK ||
+      curl_url_set(h.get(), CURLUPART_QUERY, query.c_str(), CURLU_APPENDQUERY) != CURLUE_OK ||
+      curl_url_get(h.get(), CURLUPART_URL, &out, 0) != CURLUE_OK)
+    return "(curl refused)";
+  std::string s(out);
+  curl_free(out);
+  return s;
+}
+
+} // namespace
 
 // ---- url_encode / url_decode ------------------------------------------------------
 
@@ -177,6 +199,53 @@ TEST(AppendQuery, ResultParsesBackToAllParams) {
   ASSERT_TRUE(u.ok());
   Params expected = {{"a", "1"}, {"b", "/p?q=1"}, {"a", "2"}};
   EXPECT_EQ(parse_query(u->query), expected);
+}
+
+TEST(AppendQuery, SplicedUrlsAreCurlusBytes) {
+  // Bases curl leaves alone and bases it rewrites (case, dot segments, "127.1", an empty
+  // '?' or '#', the port); parameters that need escaping. The second call of each pair
+  // comes from the thread's splice, the first made it.
+  const char* bases[] = {"https://github.com/login/oauth/authorize",
+                         "https://idp.example.com/auth?tenant=7",
+                         "https://idp.example.com/auth?tenant=7&",
+                         "https://idp.example.com/auth?",
+                         "https://idp.example.com/auth?a=%7E%41#frag",
+                         "https://idp.example.com/auth#",
+                         "https://idp.example.com",
+                         "HTTPS://IdP.Example.COM/a/../b/./authorize",
+                         "https://idp.example.com:443/authorize",
+                         "http://127.1:8080/authorize",
+                         "http://[::1]:9000/o/authorize?x=1",
+                         "https://user:pw@idp.example.com/p%20q/authorize"};
+  Params params = {{"response_type", "code"},
+                   {"redirect_uri", "https://www.example.com/auth/callback/github?x=1&y=2"},
+                   {"scope", "read:user user:email"},
+                   {"state", "AZaz09-._~"},
+                   {"n\xC3\xA9", "#&=+%/?\x7F "}};
+  for (const char* base : bases) {
+    std::string want = curlu_append(base, build_query(params));
+    for (int round = 0; round < 2; ++round) {
+      auto got = append_query(base, params);
+      ASSERT_TRUE(got.ok()) << base << ": " << got.error().reason;
+      EXPECT_EQ(*got, want) << base << " (round " << round << ")";
+    }
+  }
+}
+
+TEST(AppendQuery, ManyBasesOutgrowTheSpliceCacheAndStayRight) {
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      std::string base = "https://idp" + std::to_string(i) + ".example/authorize" + (i % 2 ? "?t=1" : "");
+      auto got = append_query(base, {{"state", std::to_string(i) + ":x"}});
+      ASSERT_TRUE(got.ok());
+      EXPECT_EQ(*got, curlu_append(base, "state=" + std::to_string(i) + "%3Ax"));
+    }
+  }
+}
+
+TEST(AppendQuery, ABadBaseIsRefusedEveryTime) {
+  for (int round = 0; round < 2; ++round)
+    EXPECT_FALSE(append_query("https://idp.example:99999/x", {{"a", "1"}}).ok());
 }
 
 TEST(AppendQuery, WorksOnLocalPaths) {
