@@ -64,31 +64,13 @@ Result<std::pair<TokenSet, Profile>> sign_in(Context& ctx, const Provider& provi
   return std::pair{std::move(tokens.value()), std::move(profile.value())};
 }
 
-} // namespace
-
-namespace {
-Response callback_flow(const Request& request, Context& ctx);
-} // namespace
-
-// Every answer names the provider in the request's log line, when it is a configured one.
-Response handle_callback(const Request& request, Context& ctx) {
-  Response r = callback_flow(request, ctx);
-  auto tail = route_tail(request, ctx.config, "/callback");
-  auto name = tail ? provider_from_tail(*tail) : std::nullopt;
-  if (name && ctx.config.find_provider(*name)) r.annotate("provider", *name);
-  return r;
-}
-
-namespace {
-Response callback_flow(const Request& request, Context& ctx) {
+// pc: the configured provider the route names, or nullptr.
+Response callback_flow(const Request& request, Context& ctx, const ProviderConfig* pc) {
   const Config& config = ctx.config;
   if (request.method() != "GET")
     return fail(ctx, make_error(ErrorKind::method_not_allowed, "the sign-in answer comes by GET"),
                 ErrorStyle::html, "callback")
         .add_header("Allow", "GET");
-  auto tail = route_tail(request, config, "/callback");
-  auto name = tail ? provider_from_tail(*tail) : std::nullopt;
-  const ProviderConfig* pc = name && !name->empty() ? config.find_provider(*name) : nullptr;
   if (!pc)
     return fail(ctx, make_error(ErrorKind::not_found, "no such provider"), ErrorStyle::html, "callback");
   auto provider = ready_provider(*pc, ctx);
@@ -171,5 +153,15 @@ Response callback_flow(const Request& request, Context& ctx) {
 }
 
 } // namespace
+
+// Every answer names the provider in the request's log line, when it is a configured one.
+Response handle_callback(const Request& request, Context& ctx) {
+  auto tail = route_tail(request, ctx.config, "/callback");
+  auto name = tail ? provider_from_tail(*tail) : std::nullopt;
+  const ProviderConfig* pc = name && !name->empty() ? ctx.config.find_provider(*name) : nullptr;
+  Response r = callback_flow(request, ctx, pc);
+  if (pc) r.annotate("provider", pc->name);
+  return r;
+}
 
 } // namespace oauthfcgi

@@ -1,5 +1,8 @@
 #include "oidc.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include "crypto.hpp"
 #include "flow.hpp"
 #include "jose.hpp"
@@ -45,33 +48,36 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
   return false;
 }
 
+// A document as cached_get found it.
+struct Fetched {
+  std::string text;
+  bool from_cache = false; // read from Redis, not over HTTP
+  bool stored = false;     // fetched over HTTP and written to Redis with the TTL
+};
+
 // A cached document, or a fresh one (then cached). Caching is best effort: with
-// Redis away the request fails elsewhere with 503 anyway. *from_cache says which.
-Result<std::string> cached_get(const Provider& p, Store& store, HttpClient& http, const std::string& key,
-                               const std::string& url, std::chrono::seconds ttl, bool fresh,
-                               std::string_view what, bool* from_cache = nullptr) {
-  if (from_cache) *from_cache = false;
+// Redis away the request fails elsewhere with 503 anyway.
+Result<Fetched> cached_get(const Provider& p, Store& store, HttpClient& http, const std::string& key,
+                           const std::string& url, std::chrono::seconds ttl, bool fresh,
+                           std::string_view what) {
   if (!fresh) {
     auto cached = store.get(key);
     if (!cached.ok()) return cached.error();
-    if (cached->has_value()) {
-      if (from_cache) *from_cache = true;
-      return std::move(**cached);
-    }
+    if (cached->has_value()) return Fetched{std::move(**cached), true, false};
   }
   auto response = http.send(http_get(url, {{"Accept", "application/json"}}));
   if (!response.ok()) return response.error();
   auto json = json_answer(p, *response, what);
   if (!json.ok()) return json.error();
-  if (response->body.size() <= kMaxStoreValueBytes) (void)store.set(key, response->body, ttl);
-  return std::move(response->body);
+  bool stored = response->body.size() <= kMaxStoreValueBytes && store.set(key, response->body, ttl).ok();
+  return Fetched{std::move(response->body), false, stored};
 }
 
 Result<JwkSet> load_jwks(const Provider& p, Store& store, HttpClient& http, bool fresh) {
-  auto text =
+  auto got =
       cached_get(p, store, http, cache_key("jwks", p.jwks_uri), p.jwks_uri, kJwksTtl, fresh, "jwks_uri");
-  if (!text.ok()) return text.error();
-  auto set = JwkSet::parse(*text);
+  if (!got.ok()) return got.error();
+  auto set = JwkSet::parse(got->text);
   if (!set.ok()) {
     (void)store.remove(cache_key("jwks", p.jwks_uri));
     return oidc_error(p, "JWKS: " + set.error().reason);
@@ -83,77 +89,194 @@ std::optional<std::string> claim_string(const cJSON* claims, const char* name) {
   return json_string(claims, name);
 }
 
+// The endpoints a discovery document gives, in Discovery::endpoints order.
+struct DiscoveredEndpoint {
+  const char* key;
+  std::string Provider::*field;
+  bool required;
+};
+constexpr DiscoveredEndpoint kEndpoints[] = {{"authorization_endpoint", &Provider::authorize_url, true},
+                                             {"token_endpoint", &Provider::token_url, true},
+                                             {"jwks_uri", &Provider::jwks_uri, true},
+                                             {"userinfo_endpoint", &Provider::userinfo_url, false},
+                                             {"revocation_endpoint", &Provider::revoke_url, false}};
+constexpr std::size_t kEndpointCount = std::size(kEndpoints);
+
 } // namespace
 
-Result<void> apply_discovery(Provider& p, const cJSON* d) {
-  // Discovery 4.3: the document's issuer is exactly the one we asked about.
-  auto issuer = json_string(d, "issuer");
-  if (!issuer || *issuer != p.issuer)
-    return oidc_error(p, "discovery document names another issuer (\"" +
-                             printable_excerpt(issuer.value_or(""), 100) + "\", expected \"" + p.issuer +
-                             "\")");
-  struct Endpoint {
-    const char* key;
-    std::string* field;
-    bool required;
-  } endpoints[] = {{"authorization_endpoint", &p.authorize_url, true},
-                   {"token_endpoint", &p.token_url, true},
-                   {"jwks_uri", &p.jwks_uri, true},
-                   {"userinfo_endpoint", &p.userinfo_url, false},
-                   {"revocation_endpoint", &p.revoke_url, false}};
-  for (const Endpoint& e : endpoints) {
-    auto url = json_string(d, e.key);
-    if (!url) {
-      if (e.required && e.field->empty())
-        return oidc_error(p, std::string("discovery document lacks ") + e.key);
-      continue;
-    }
-    if (!acceptable_endpoint(*url))
-      return oidc_error(p, std::string("discovery document's ") + e.key +
-                               " is not https:// (http:// only on loopback)");
-    if (e.field->empty() || e.field == &p.jwks_uri) *e.field = *url;
+// What apply() needs of a document, read out of its JSON once: a cached copy is
+// applied without parsing it again.
+struct Discovery {
+  struct Url {
+    std::optional<std::string> url;
+    bool acceptable = false; // acceptable_endpoint(url)
+  };
+  std::optional<std::string> issuer;
+  Url endpoints[kEndpointCount];
+  std::vector<std::string> response_types, auth_methods;
+  std::vector<std::string> id_token_algs; // those of kSupportedAlgs it signs with
+  bool iss_parameter_supported = false;
+};
+
+namespace {
+
+Discovery read_discovery(const cJSON* d) {
+  Discovery doc;
+  doc.issuer = json_string(d, "issuer");
+  for (std::size_t i = 0; i < kEndpointCount; ++i) {
+    doc.endpoints[i].url = json_string(d, kEndpoints[i].key);
+    doc.endpoints[i].acceptable = doc.endpoints[i].url && acceptable_endpoint(*doc.endpoints[i].url);
   }
-  if (auto types = string_array(d, "response_types_supported"); !types.empty() && !contains(types, "code"))
-    return oidc_error(p, "does not support the authorization code flow (response_types_supported)");
-  p.iss_parameter_supported = json_bool(d, "authorization_response_iss_parameter_supported").value_or(false);
+  doc.response_types = string_array(d, "response_types_supported");
   // Core 3.1.3.7: RS256 is the default when the server doesn't say.
   auto algs = string_array(d, "id_token_signing_alg_values_supported");
   if (algs.empty()) algs = {"RS256"};
-  p.id_token_algs.clear();
   for (const auto& a : algs)
-    if (contains(kSupportedAlgs, a)) p.id_token_algs.push_back(a);
-  if (p.id_token_algs.empty())
+    if (contains(kSupportedAlgs, a)) doc.id_token_algs.push_back(a);
+  doc.auth_methods = string_array(d, "token_endpoint_auth_methods_supported");
+  doc.iss_parameter_supported =
+      json_bool(d, "authorization_response_iss_parameter_supported").value_or(false);
+  return doc;
+}
+
+// Checks everything first, then writes: a refused document leaves p as it was.
+Result<void> apply(Provider& p, const Discovery& d) {
+  // Discovery 4.3: the document's issuer is exactly the one we asked about.
+  if (!d.issuer || *d.issuer != p.issuer)
+    return oidc_error(p, "discovery document names another issuer (\"" +
+                             printable_excerpt(d.issuer.value_or(""), 100) + "\", expected \"" + p.issuer +
+                             "\")");
+  const std::string* urls[kEndpointCount] = {};
+  for (std::size_t i = 0; i < kEndpointCount; ++i) {
+    const DiscoveredEndpoint& e = kEndpoints[i];
+    const Discovery::Url& u = d.endpoints[i];
+    if (!u.url) {
+      if (e.required && (p.*e.field).empty())
+        return oidc_error(p, std::string("discovery document lacks ") + e.key);
+      continue;
+    }
+    if (!u.acceptable)
+      return oidc_error(p, std::string("discovery document's ") + e.key +
+                               " is not https:// (http:// only on loopback)");
+    urls[i] = &*u.url;
+  }
+  if (!d.response_types.empty() && !contains(d.response_types, "code"))
+    return oidc_error(p, "does not support the authorization code flow (response_types_supported)");
+  if (d.id_token_algs.empty())
     return oidc_error(p, "signs ID tokens only with algorithms we refuse (none, HS*) or don't know");
   // Discovery 3: client_secret_basic is the default when the list is absent.
-  auto methods = string_array(d, "token_endpoint_auth_methods_supported");
-  if (methods.empty() || contains(methods, "client_secret_basic"))
-    p.basic_auth = true;
-  else if (contains(methods, "client_secret_post"))
-    p.basic_auth = false;
-  else
+  bool basic_auth = d.auth_methods.empty() || contains(d.auth_methods, "client_secret_basic");
+  if (!basic_auth && !contains(d.auth_methods, "client_secret_post"))
     return oidc_error(p, "takes neither client_secret_basic nor client_secret_post at its token endpoint");
+
+  for (std::size_t i = 0; i < kEndpointCount; ++i) {
+    std::string& field = p.*kEndpoints[i].field;
+    if (urls[i] && (field.empty() || kEndpoints[i].field == &Provider::jwks_uri)) field = *urls[i];
+  }
+  p.iss_parameter_supported = d.iss_parameter_supported;
+  p.id_token_algs = d.id_token_algs;
+  p.basic_auth = basic_auth;
   return {};
 }
 
-Result<void> discover(Provider& p, Store& store, HttpClient& http) {
+} // namespace
+
+DiscoveryCache::DiscoveryCache(std::function<Clock::time_point()> now, std::size_t capacity)
+    : now_(std::move(now)), capacity_(capacity) {}
+
+std::shared_ptr<const Discovery> DiscoveryCache::find(const std::string& issuer) {
+  const Clock::time_point t = now_();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(issuer);
+  if (it == entries_.end()) return nullptr;
+  if (it->second.until <= t) {
+    entries_.erase(it);
+    return nullptr;
+  }
+  return it->second.doc;
+}
+
+void DiscoveryCache::put(const std::string& issuer, std::shared_ptr<const Discovery> doc,
+                         Clock::time_point until) {
+  if (capacity_ == 0) return;
+  const Clock::time_point t = now_();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (entries_.size() >= capacity_ && !entries_.count(issuer)) {
+    for (auto it = entries_.begin(); it != entries_.end();)
+      it = it->second.until <= t ? entries_.erase(it) : std::next(it);
+    if (entries_.size() >= capacity_)
+      entries_.erase(std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
+        return a.second.until < b.second.until;
+      }));
+  }
+  entries_[issuer] = Entry{std::move(doc), until};
+}
+
+void DiscoveryCache::erase(const std::string& issuer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.erase(issuer);
+}
+
+std::size_t DiscoveryCache::size() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
+DiscoveryCache& process_discovery_cache() {
+  // Never destroyed: a worker may still be answering while the process exits.
+  static DiscoveryCache* cache = new DiscoveryCache();
+  return *cache;
+}
+
+Result<void> apply_discovery(Provider& p, const cJSON* d) {
+  return apply(p, read_discovery(d));
+}
+
+Result<void> discover(Provider& p, Store& store, HttpClient& http, DiscoveryCache& cache) {
+  // Keyed by the issuer, as the Redis key is (whose hash is left for a miss).
+  std::shared_ptr<const Discovery> known = cache.find(p.issuer);
+  if (known) {
+    auto applied = apply(p, *known);
+    if (applied.ok()) return applied;
+  }
+  const std::string key = cache_key("discovery", p.issuer);
+  bool fresh = false;
+  if (known) {
+    // It fit another provider of this issuer, not this one: as a stale Redis copy below.
+    cache.erase(p.issuer);
+    (void)store.remove(key);
+    fresh = true;
+  }
   std::string base = p.issuer;
   while (!base.empty() && base.back() == '/')
     base.pop_back();
   const std::string url = base + "/.well-known/openid-configuration";
-  const std::string key = cache_key("discovery", p.issuer);
-  for (bool fresh : {false, true}) {
-    bool from_cache = false;
-    auto text = cached_get(p, store, http, key, url, kDiscoveryTtl, fresh, "discovery", &from_cache);
-    if (!text.ok()) return text.error();
-    auto doc = json_parse_object(*text);
-    Result<void> applied = doc.ok() ? apply_discovery(p, doc->get()) : Result<void>(doc.error());
-    if (applied.ok()) return applied;
+  for (;; fresh = true) {
+    const DiscoveryCache::Clock::time_point asked = cache.now();
+    auto got = cached_get(p, store, http, key, url, kDiscoveryTtl, fresh, "discovery");
+    if (!got.ok()) return got.error();
+    auto json = json_parse_object(got->text);
+    std::shared_ptr<Discovery> doc;
+    if (json.ok()) doc = std::make_shared<Discovery>(read_discovery(json->get()));
+    Result<void> applied = doc ? apply(p, *doc) : Result<void>(json.error());
+    if (applied.ok()) {
+      // Kept in the process no longer than in Redis: the TTL just written, or what is
+      // left of the one read (asked again; a copy that vanished meanwhile is not kept).
+      if (got->stored) {
+        cache.put(p.issuer, std::move(doc), asked + kDiscoveryTtl);
+      } else if (got->from_cache) {
+        const DiscoveryCache::Clock::time_point before = cache.now();
+        auto left = store.ttl(key);
+        if (left.ok() && left->has_value() && **left > std::chrono::milliseconds(0))
+          cache.put(p.issuer, std::move(doc), before + **left);
+      }
+      return applied;
+    }
     (void)store.remove(key); // never keep a document we refused
     // A cached copy that no longer fits (the config changed) is fetched again, once;
     // a fresh one that fails is the answer.
-    if (!from_cache) return applied;
+    if (!got->from_cache) return applied;
   }
-  return {};
 }
 
 Result<void> check_id_token_claims(const cJSON* c, const std::string& issuer, const std::string& client_id,

@@ -1,10 +1,15 @@
 // OpenID Connect (Core 1.0, Discovery 1.0, RFC 9207): the discovery document and
-// the JWKS, both cached in Redis with a TTL; ID token validation (signature via
-// jose.hpp, then iss, aud/azp, exp/iat, nonce); the profile from the claims and
-// userinfo.
+// the JWKS, both cached in Redis with a TTL (the discovery document also in the
+// process, DiscoveryCache); ID token validation (signature via jose.hpp, then iss,
+// aud/azp, exp/iat, nonce); the profile from the claims and userinfo.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -24,13 +29,56 @@ constexpr std::chrono::seconds kJwksTtl{3600};
 // without letting forged kids hammer the server).
 constexpr std::chrono::seconds kJwksRefetchInterval{60};
 constexpr long kClockSkew = 60; // seconds allowed on exp and iat
+// Issuers a DiscoveryCache holds at most (a config names a handful).
+constexpr std::size_t kDiscoveryCacheEntries = 16;
 
-// Reads issuer + /.well-known/openid-configuration (from Redis when cached), checks
-// that its issuer is ours exactly, and fills the endpoints the config didn't set,
-// jwks_uri, the RFC 9207 flag, the ID token algorithms and the client auth method.
-Result<void> discover(Provider& provider, Store& store, HttpClient& http);
+// What discover() reads of a discovery document (defined in oidc.cpp).
+struct Discovery;
 
-// Checks a parsed discovery document against the provider and applies it.
+// Discovery documents already accepted, kept in the process so that connect, callback,
+// logout and refresh neither read Redis nor parse JSON for them on every request. One
+// entry per issuer (as the Redis key), each until the deadline of the Redis copy it
+// came from, never later; at most `capacity` entries. Shared by the worker threads.
+class DiscoveryCache {
+public:
+  using Clock = std::chrono::steady_clock;
+  explicit DiscoveryCache(std::function<Clock::time_point()> now = Clock::now,
+                          std::size_t capacity = kDiscoveryCacheEntries);
+  DiscoveryCache(const DiscoveryCache&) = delete;
+  DiscoveryCache& operator=(const DiscoveryCache&) = delete;
+
+  Clock::time_point now() const { return now_(); }
+  // The entry for issuer while its deadline has not passed; nullptr otherwise.
+  std::shared_ptr<const Discovery> find(const std::string& issuer);
+  // Keeps doc until `until`; when full, expired entries go first, then the one due soonest.
+  void put(const std::string& issuer, std::shared_ptr<const Discovery> doc, Clock::time_point until);
+  void erase(const std::string& issuer);
+  std::size_t size();
+
+private:
+  struct Entry {
+    std::shared_ptr<const Discovery> doc;
+    Clock::time_point until;
+  };
+  std::function<Clock::time_point()> now_;
+  std::size_t capacity_;
+  std::mutex mu_;
+  std::map<std::string, Entry, std::less<>> entries_;
+};
+
+// The one cache of this process (what discover() uses unless told otherwise).
+DiscoveryCache& process_discovery_cache();
+
+// Reads issuer + /.well-known/openid-configuration (from the process cache, else from
+// Redis, else over HTTP), checks that its issuer is ours exactly, and fills the
+// endpoints the config didn't set, jwks_uri, the RFC 9207 flag, the ID token algorithms
+// and the client auth method. A cached copy that does not fit the provider is dropped
+// (process and Redis) and fetched again, once.
+Result<void> discover(Provider& provider, Store& store, HttpClient& http,
+                      DiscoveryCache& cache = process_discovery_cache());
+
+// Checks a parsed discovery document against the provider and applies it; on an error
+// the provider is left as it was.
 Result<void> apply_discovery(Provider& provider, const cJSON* document);
 
 // The ID token: signature against the issuer's JWKS (refetched once on an unknown

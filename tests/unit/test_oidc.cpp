@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <thread>
+
 #include "fake_http.hpp"
 #include "memory_store.hpp"
 
@@ -51,6 +54,41 @@ Result<void> check(const std::string& text, long now = 1500, const std::string& 
   auto c = json_parse_object(text);
   if (!c.ok()) return c.error();
   return check_id_token_claims(c->get(), kIssuer, "oauth-fcgi", nonce, now);
+}
+
+const std::string kDiscoveryUrl = std::string(kIssuer) + "/.well-known/openid-configuration";
+
+// A MemoryStore that counts the commands it is sent, as redis-cli monitor would.
+class CountingStore : public MemoryStore {
+public:
+  Lookup get(std::string_view key) override { return ++counts["GET"], MemoryStore::get(key); }
+  Result<void> set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) override {
+    return ++counts["SET"], MemoryStore::set(key, value, ttl);
+  }
+  Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view key) override {
+    return ++counts["PTTL"], MemoryStore::ttl(key);
+  }
+  Result<bool> remove(std::string_view key) override { return ++counts["DEL"], MemoryStore::remove(key); }
+  int commands() const {
+    int n = 0;
+    for (const auto& [name, count] : counts)
+      n += count;
+    return n;
+  }
+  std::map<std::string, int> counts;
+};
+
+// A process's DiscoveryCache on a clock the test moves (with the store's).
+struct ProcessCache {
+  DiscoveryCache::Clock::duration offset{};
+  DiscoveryCache cache{[this] { return DiscoveryCache::Clock::now() + offset; }};
+};
+
+// Moves the store's and each process's clock by `by`.
+void advance(MemoryStore& store, std::chrono::milliseconds by, std::initializer_list<ProcessCache*> caches) {
+  store.advance(by);
+  for (ProcessCache* c : caches)
+    c->offset += by;
 }
 
 } // namespace
@@ -117,26 +155,174 @@ TEST(OidcDiscovery, IsCachedAndAStaleCopyIsReplaced) {
   ProviderConfig c = oidc_config();
   MemoryStore store;
   FakeHttp http;
-  http.on_json(std::string(kIssuer) + "/.well-known/openid-configuration", 200, discovery());
+  http.on_json(kDiscoveryUrl, 200, discovery());
+  DiscoveryCache first, second; // two processes on one Redis
   auto p = resolve_provider(c);
-  ASSERT_TRUE(discover(*p, store, http).ok());
+  ASSERT_TRUE(discover(*p, store, http, first).ok());
   auto again = resolve_provider(c);
-  ASSERT_TRUE(discover(*again, store, http).ok());
-  EXPECT_EQ(http.requests.size(), 1u) << "the second read comes from Redis";
+  ASSERT_TRUE(discover(*again, store, http, second).ok());
+  EXPECT_EQ(http.requests.size(), 1u) << "the second process reads it from Redis";
   EXPECT_EQ(again->token_url, "https://sso.example.com/token");
   // A cached document that no longer fits is fetched again, once.
-  ProviderConfig moved = c;
-  moved.issuer = "https://sso.example.com/realms/main"; // same issuer, different cached doc below
   MemoryStore poisoned;
   FakeHttp http2;
-  http2.on_json(std::string(kIssuer) + "/.well-known/openid-configuration", 200, discovery());
-  auto q = resolve_provider(moved);
-  ASSERT_TRUE(discover(*q, poisoned, http2).ok());
+  http2.on_json(kDiscoveryUrl, 200, discovery());
+  DiscoveryCache writer, reader;
+  auto q = resolve_provider(c);
+  ASSERT_TRUE(discover(*q, poisoned, http2, writer).ok());
   for (const auto& key : poisoned.keys())
     ASSERT_TRUE(poisoned.set(key, discovery("", "https://other.example"), std::chrono::seconds(60)).ok());
-  auto r = resolve_provider(moved);
-  EXPECT_TRUE(discover(*r, poisoned, http2).ok());
+  auto r = resolve_provider(c);
+  EXPECT_TRUE(discover(*r, poisoned, http2, reader).ok());
   EXPECT_EQ(http2.requests.size(), 2u);
+  EXPECT_EQ(r->token_url, "https://sso.example.com/token");
+}
+
+TEST(OidcDiscovery, SecondDiscoveryInAProcessSendsNoRedisCommand) {
+  ProviderConfig c = oidc_config();
+  CountingStore store;
+  FakeHttp http;
+  http.on_json(kDiscoveryUrl, 200, discovery(R"(,"authorization_response_iss_parameter_supported":true)"));
+  DiscoveryCache cache;
+  auto p = resolve_provider(c);
+  ASSERT_TRUE(discover(*p, store, http, cache).ok());
+  EXPECT_EQ(store.counts, (std::map<std::string, int>{{"GET", 1}, {"SET", 1}}))
+      << "a miss, then the fetch stored";
+  store.counts.clear();
+  for (int i = 0; i < 3; ++i) {
+    auto again = resolve_provider(c);
+    ASSERT_TRUE(discover(*again, store, http, cache).ok());
+    EXPECT_EQ(again->authorize_url, "https://sso.example.com/auth");
+    EXPECT_EQ(again->token_url, "https://sso.example.com/token");
+    EXPECT_EQ(again->jwks_uri, "https://sso.example.com/jwks");
+    EXPECT_TRUE(again->iss_parameter_supported);
+  }
+  EXPECT_EQ(store.commands(), 0);
+  EXPECT_EQ(http.requests.size(), 1u);
+
+  // Another process finds it in Redis once (and asks how long it has left), then not again.
+  DiscoveryCache other;
+  for (int i = 0; i < 2; ++i) {
+    auto q = resolve_provider(c);
+    ASSERT_TRUE(discover(*q, store, http, other).ok());
+  }
+  EXPECT_EQ(store.counts, (std::map<std::string, int>{{"GET", 1}, {"PTTL", 1}}));
+  EXPECT_EQ(http.requests.size(), 1u);
+}
+
+TEST(OidcDiscovery, AnExpiredEntryIsRefreshed) {
+  ProviderConfig c = oidc_config();
+  CountingStore store;
+  FakeHttp http;
+  std::string token_endpoint = "https://sso.example.com/token";
+  http.on(kDiscoveryUrl, [&](const HttpRequest&) -> Result<HttpResponse> {
+    std::string doc = discovery();
+    doc.replace(doc.find("https://sso.example.com/token"), 29, token_endpoint);
+    return HttpResponse{200, {{"content-type", "application/json"}}, doc};
+  });
+  ProcessCache process;
+  auto p = resolve_provider(c);
+  ASSERT_TRUE(discover(*p, store, http, process.cache).ok());
+  token_endpoint = "https://sso.example.com/token2"; // the server changes its document
+
+  advance(store, kDiscoveryTtl - std::chrono::seconds(1), {&process});
+  store.counts.clear();
+  auto before = resolve_provider(c);
+  ASSERT_TRUE(discover(*before, store, http, process.cache).ok());
+  EXPECT_EQ(before->token_url, "https://sso.example.com/token") << "still within the TTL";
+  EXPECT_EQ(store.commands(), 0);
+
+  advance(store, std::chrono::seconds(1), {&process}); // gone from Redis, so from the process
+  auto after = resolve_provider(c);
+  ASSERT_TRUE(discover(*after, store, http, process.cache).ok());
+  EXPECT_EQ(after->token_url, "https://sso.example.com/token2");
+  EXPECT_EQ(store.counts, (std::map<std::string, int>{{"GET", 1}, {"SET", 1}}));
+  EXPECT_EQ(http.requests.size(), 2u);
+}
+
+TEST(OidcDiscovery, AnEntryFromRedisLivesOnlyAsLongAsItsRedisCopy) {
+  ProviderConfig c = oidc_config();
+  MemoryStore store;
+  FakeHttp http;
+  http.on_json(kDiscoveryUrl, 200, discovery());
+  ProcessCache writer, reader;
+  auto p = resolve_provider(c);
+  ASSERT_TRUE(discover(*p, store, http, writer.cache).ok()); // Redis copy until 3600 s
+  advance(store, std::chrono::seconds(3000), {&writer, &reader});
+  ASSERT_TRUE(discover(*p, store, http, reader.cache).ok()); // read at 3000 s: 600 s left
+  EXPECT_EQ(http.requests.size(), 1u);
+  advance(store, std::chrono::seconds(600), {&writer, &reader});
+  EXPECT_EQ(writer.cache.find(kIssuer), nullptr);
+  EXPECT_EQ(reader.cache.find(kIssuer), nullptr) << "not 3600 s from its read";
+  ASSERT_TRUE(discover(*p, store, http, reader.cache).ok());
+  EXPECT_EQ(http.requests.size(), 2u);
+}
+
+TEST(OidcDiscovery, AnEntryThatDoesNotFitThisProviderIsFetchedAgainOnce) {
+  // Two sections with one issuer; the server's document has no token_endpoint, which
+  // only the first section makes up for.
+  ProviderConfig with_token = oidc_config();
+  with_token.token_url = "https://sso.example.com/token";
+  ProviderConfig without = oidc_config();
+  without.name = "sso2";
+  const std::string token = R"("token_endpoint":"https://sso.example.com/token",)";
+  std::string doc = discovery();
+  doc.replace(doc.find(token), token.size(), "");
+  CountingStore store;
+  FakeHttp http;
+  http.on_json(kDiscoveryUrl, 200, doc);
+  DiscoveryCache cache;
+  auto p = resolve_provider(with_token);
+  ASSERT_TRUE(discover(*p, store, http, cache).ok());
+  EXPECT_EQ(cache.size(), 1u);
+  auto q = resolve_provider(without);
+  auto refused = discover(*q, store, http, cache);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().reason.find("lacks token_endpoint"), std::string::npos) << refused.error().reason;
+  EXPECT_EQ(http.requests.size(), 2u) << "fetched again, once";
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_TRUE(store.keys().empty()) << "nothing refused is kept";
+}
+
+TEST(OidcDiscovery, TheCacheHoldsAFewIssuersAtMost) {
+  MemoryStore store;
+  FakeHttp http;
+  DiscoveryCache cache(DiscoveryCache::Clock::now, 2);
+  for (const char* realm : {"a", "b", "c"}) {
+    std::string issuer = std::string("https://sso.example.com/realms/") + realm;
+    http.on_json(issuer + "/.well-known/openid-configuration", 200, discovery("", issuer));
+    ProviderConfig c = oidc_config();
+    c.issuer = issuer;
+    auto p = resolve_provider(c);
+    ASSERT_TRUE(discover(*p, store, http, cache).ok()) << realm;
+  }
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.find("https://sso.example.com/realms/a"), nullptr) << "the one due soonest went";
+  EXPECT_NE(cache.find("https://sso.example.com/realms/c"), nullptr);
+}
+
+TEST(OidcDiscovery, WorkerThreadsShareOneCache) {
+  ProviderConfig c = oidc_config();
+  MemoryStore store;
+  FakeHttp http;
+  http.on_json(kDiscoveryUrl, 200, discovery());
+  DiscoveryCache cache;
+  auto first = resolve_provider(c);
+  ASSERT_TRUE(discover(*first, store, http, cache).ok());
+  std::vector<std::thread> workers;
+  std::vector<int> failures(8, 0);
+  for (int w = 0; w < 8; ++w)
+    workers.emplace_back([&, w] {
+      for (int i = 0; i < 200; ++i) {
+        auto p = resolve_provider(c);
+        if (!discover(*p, store, http, cache).ok() || p->token_url != "https://sso.example.com/token")
+          ++failures[w];
+      }
+    });
+  for (auto& t : workers)
+    t.join();
+  EXPECT_EQ(failures, std::vector<int>(8, 0));
+  EXPECT_EQ(http.requests.size(), 1u);
 }
 
 TEST(OidcDiscovery, TransportAndShapeFailuresAreProviderErrors) {
