@@ -285,10 +285,12 @@ token_url = {stub}/login/oauth/access_token
 userinfo_url = {stub}/user
 emails_url = {stub}/user/emails
 """)
+        # As the shipped systemd units run them.
+        env = dict(os.environ, GNUTLS_NO_IMPLICIT_INIT="1")
         for p in PROGRAMS:
             self.start("oauth-" + p, [os.path.join(self.build, "bin", "oauth-" + p), "--config",
                                       os.path.join(self.dir, "oauth-fcgi.conf"), "--listen",
-                                      f"unix:{self.dir}/{p}.sock"])
+                                      f"unix:{self.dir}/{p}.sock"], env=env)
         for p in PROGRAMS:
             sock = f"{self.dir}/{p}.sock"
             wait_for("oauth-" + p, lambda: os.path.exists(sock), logfile=self.logpath("oauth-" + p))

@@ -36,7 +36,7 @@ std::optional<std::string> route_tail(const Request& request, const Config& conf
 // Provider name from a tail "/name"; empty when the tail is empty; nullopt when malformed.
 std::optional<std::string> provider_from_tail(const std::string& tail);
 // The provider of a config section, ready to use: type defaults applied and, for
-// OpenID Connect types, the discovery document read (cached in Redis).
+// OpenID Connect types, the discovery document read (cached in the process and in Redis).
 Result<Provider> ready_provider(const ProviderConfig& config, Context& context);
 // The session cookie's value when it is present and well-formed.
 std::optional<std::string> session_cookie(const Request& request, const Config& config);
