@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <set>
 #include <thread>
 #include <vector>
@@ -180,6 +181,8 @@ TEST(Crypto, AesGcmRefusesTamperingWrongKeyAndWrongAad) {
     std::string t = sealed;
     t[i] ^= 1;
     EXPECT_FALSE(aes256gcm_open(key, t, "aad").ok()) << "flipped byte " << i;
+    // A refusal leaves nothing behind in the thread's context for this key.
+    EXPECT_TRUE(aes256gcm_open(key, sealed, "aad").ok()) << "after flipped byte " << i;
   }
   EXPECT_FALSE(aes256gcm_open(random_bytes(32), sealed, "aad").ok());
   EXPECT_FALSE(aes256gcm_open(key, sealed, "other").ok());
@@ -192,6 +195,97 @@ TEST(Crypto, AesGcmHandlesEmptyPlaintext) {
   auto opened = aes256gcm_open(key, aes256gcm_seal(key, ""));
   ASSERT_TRUE(opened.ok());
   EXPECT_EQ(opened.value(), "");
+}
+
+TEST(Crypto, AesGcmOpensTheSpecificationVector) {
+  // GCM specification (McGrew and Viega), test case 16: AES-256, 96-bit nonce, associated data.
+  std::string key = unhex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308");
+  std::string sealed = unhex("cafebabefacedbaddecaf888"
+                             "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+                             "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662"
+                             "76fc6ece0f4e1768cddf8853bb2d551b");
+  std::string aad = unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
+  std::string plain = unhex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+                            "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39");
+  // Twice, around calls with another key and a refusal, on this thread's cached contexts.
+  for (int round = 0; round < 2; ++round) {
+    auto opened = aes256gcm_open(key, sealed, aad);
+    ASSERT_TRUE(opened.ok()) << round;
+    EXPECT_EQ(opened.value(), plain);
+    std::string other = random_bytes(32);
+    EXPECT_TRUE(aes256gcm_open(other, aes256gcm_seal(other, "x", "y"), "y").ok());
+    EXPECT_FALSE(aes256gcm_open(key, sealed, "other aad").ok());
+  }
+}
+
+TEST(Crypto, AesGcmTwoKeysInterleavedNeverMix) {
+  std::string a = random_bytes(32), b = random_bytes(32);
+  std::string record(450, 'r');
+  for (int i = 0; i < 500; ++i) {
+    std::string aad = "session:" + std::to_string(i);
+    std::string plain = record + std::to_string(i);
+    std::string by_a = aes256gcm_seal(a, plain, aad);
+    std::string by_b = aes256gcm_seal(b, plain, aad);
+    // Each opens with its own key only, whichever key the thread used last.
+    EXPECT_FALSE(aes256gcm_open(a, by_b, aad).ok()) << i;
+    auto opened_a = aes256gcm_open(a, by_a, aad);
+    EXPECT_FALSE(aes256gcm_open(b, by_a, aad).ok()) << i;
+    auto opened_b = aes256gcm_open(b, by_b, aad);
+    ASSERT_TRUE(opened_a.ok() && opened_b.ok()) << i;
+    EXPECT_EQ(opened_a.value(), plain);
+    EXPECT_EQ(opened_b.value(), plain);
+  }
+}
+
+TEST(Crypto, AesGcmSealsAndOpensOnSeveralThreadsAtOnce) {
+  std::string a = random_bytes(32), b = random_bytes(32);
+  std::string from_main = aes256gcm_seal(a, "sealed on the main thread", "main");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        const std::string& key = (i + t) % 2 == 0 ? a : b;
+        const std::string& other = &key == &a ? b : a;
+        std::string aad = std::to_string(t) + ":" + std::to_string(i);
+        std::string plain = std::string(450, static_cast<char>('a' + t)) + aad;
+        std::string sealed = aes256gcm_seal(key, plain, aad);
+        auto opened = aes256gcm_open(key, sealed, aad);
+        if (!opened.ok() || opened.value() != plain) failures++;
+        if (aes256gcm_open(other, sealed, aad).ok()) failures++;
+        auto main_value = aes256gcm_open(a, from_main, "main");
+        if (!main_value.ok() || main_value.value() != "sealed on the main thread") failures++;
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST(Crypto, AesGcmKeepsWorkingWithMoreKeysThanAThreadKeeps) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 20; ++i)
+    keys.push_back(random_bytes(32));
+  std::vector<std::string> sealed;
+  for (const auto& key : keys)
+    sealed.push_back(aes256gcm_seal(key, "value", "aad"));
+  for (int round = 0; round < 3; ++round)
+    for (size_t i = 0; i < keys.size(); ++i) {
+      auto opened = aes256gcm_open(keys[i], sealed[i], "aad");
+      ASSERT_TRUE(opened.ok()) << i;
+      EXPECT_EQ(opened.value(), "value");
+      EXPECT_FALSE(aes256gcm_open(keys[(i + 1) % keys.size()], sealed[i], "aad").ok()) << i;
+    }
+}
+
+TEST(Crypto, AesGcmNoncesDifferBetweenSeals) {
+  std::string a = random_bytes(32), b = random_bytes(32);
+  std::set<std::string> nonces;
+  for (int i = 0; i < 5000; ++i) {
+    nonces.insert(aes256gcm_seal(a, "same", "same").substr(0, 12));
+    nonces.insert(aes256gcm_seal(b, "same", "same").substr(0, 12));
+  }
+  EXPECT_EQ(nonces.size(), 10000u);
 }
 
 TEST(Crypto, ConstantTimeEqualComparesContentAndLength) {
