@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace testutil {
@@ -94,5 +95,24 @@ private:
 std::string source_dir();
 // The folder holding built programs (build/bin); set by CMake as OAUTHFCGI_BIN_DIR.
 std::string bin_dir();
+
+// What `draw` returns, called `each` times on each of `threads` threads running at
+// once: for tests that values drawn concurrently never repeat.
+inline std::vector<std::string> drawn_on_threads(int threads, int each,
+                                                 const std::function<std::string()>& draw) {
+  std::vector<std::vector<std::string>> drawn(static_cast<size_t>(threads));
+  std::vector<std::thread> running;
+  for (auto& mine : drawn)
+    running.emplace_back([&mine, each, &draw] {
+      for (int i = 0; i < each; ++i)
+        mine.push_back(draw());
+    });
+  for (auto& t : running)
+    t.join();
+  std::vector<std::string> all;
+  for (auto& mine : drawn)
+    all.insert(all.end(), mine.begin(), mine.end());
+  return all;
+}
 
 } // namespace testutil

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "test_util.hpp"
+
 using namespace oauthfcgi;
 
 namespace {
@@ -62,19 +64,8 @@ TEST(Crypto, NoTwoTokensAreEqualOverManyDraws) {
 }
 
 TEST(Crypto, ThreadsDrawDifferentBytes) {
-  std::vector<std::set<std::string>> drawn(4);
-  std::vector<std::thread> threads;
-  for (auto& d : drawn)
-    threads.emplace_back([&d] {
-      for (int i = 0; i < 2000; ++i)
-        d.insert(random_bytes(32));
-    });
-  for (auto& t : threads)
-    t.join();
-  std::set<std::string> all;
-  for (const auto& d : drawn)
-    all.insert(d.begin(), d.end());
-  EXPECT_EQ(all.size(), 4u * 2000u);
+  auto drawn = testutil::drawn_on_threads(4, 2000, [] { return random_bytes(32); });
+  EXPECT_EQ(std::set<std::string>(drawn.begin(), drawn.end()).size(), 4u * 2000u);
 }
 
 TEST(Crypto, AForkedChildDoesNotHandOutWhatItsParentWill) {

@@ -6,8 +6,9 @@
 #include <unistd.h>
 
 #include <set>
-#include <thread>
 #include <vector>
+
+#include "test_util.hpp"
 
 using namespace oauthfcgi;
 
@@ -102,21 +103,11 @@ TEST(Log, RequestIdsOfOneProcessShareAPrefixAndCount) {
 }
 
 TEST(Log, RequestIdsAreUniqueAcrossThreads) {
-  std::vector<std::vector<std::string>> ids(4);
-  std::vector<std::thread> threads;
-  for (auto& mine : ids)
-    threads.emplace_back([&mine] {
-      for (int i = 0; i < 5000; ++i)
-        mine.push_back(new_request_id());
-    });
-  for (auto& t : threads)
-    t.join();
   std::set<std::string> all;
-  for (const auto& mine : ids)
-    for (const auto& id : mine) {
-      EXPECT_EQ(id.size(), 16u);
-      all.insert(id);
-    }
+  for (const auto& id : testutil::drawn_on_threads(4, 5000, [] { return new_request_id(); })) {
+    EXPECT_EQ(id.size(), 16u);
+    all.insert(id);
+  }
   EXPECT_EQ(all.size(), 4u * 5000u);
 }
 

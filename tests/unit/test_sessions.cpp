@@ -133,13 +133,22 @@ TEST(Sessions, AbsoluteEndHoldsEvenWhileInUse) {
 namespace {
 
 // A session with every field set, tokens of OpenID Connect size.
-Session full_session() {
+// The identity both tests' sessions share.
+Session ann() {
   Session s;
   s.profile.provider = "corp";
   s.profile.id = "u1";
   s.profile.login = "ann";
   s.profile.name = "Ann";
   s.profile.email = "ann@example.com";
+  s.created = 1700000000;
+  s.expires_at = 1700086400;
+  s.orgs = {"acme", "octo-org"};
+  return s;
+}
+
+Session full_session() {
+  Session s = ann();
   s.profile.hd = "example.com";
   s.tokens.access_token = "at-" + std::string(1000, 'a');
   s.tokens.token_type = "Bearer";
@@ -148,9 +157,6 @@ Session full_session() {
   s.tokens.scope = "openid profile";
   s.tokens.expires_at = 1700003600;
   s.tokens.refresh_expires_at = 1700086400;
-  s.created = 1700000000;
-  s.expires_at = 1700086400;
-  s.orgs = {"acme", "octo-org"};
   return s;
 }
 
@@ -195,16 +201,8 @@ TEST(Sessions, RecordsOfThePreviousFormatAreStillRead) {
   std::string key = auth.session_key("cookie");
   ASSERT_TRUE(
       store.set(key, aes256gcm_seal(k.encryption, kFormat1Record, key), std::chrono::seconds(60)).ok());
-  Session want;
-  want.profile.provider = "corp";
-  want.profile.id = "u1";
-  want.profile.login = "ann";
-  want.profile.name = "Ann";
-  want.profile.email = "ann@example.com";
+  Session want = ann();
   want.tokens = {"at-OLD", "Bearer", "rt-OLD", "h.p.s", "openid profile", 1700003600, 1700086400, ""};
-  want.created = 1700000000;
-  want.expires_at = 1700086400;
-  want.orgs = {"acme", "octo-org"};
 
   auto all = auth.get_session("cookie");
   ASSERT_TRUE(all.ok() && all->has_value());
@@ -272,12 +270,19 @@ TEST(Sessions, MalformedOrUnknownRecordsAreAbsent) {
   EXPECT_FALSE(decode_session("[]", SessionPart::identity));
 }
 
-TEST(Sessions, ATamperedRecordIsAbsent) {
+// A full session stored under "cookie".
+class StoredSession : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_TRUE(auth.put_session("cookie", full_session(), std::chrono::seconds(60)).ok());
+  }
   testutil::MemoryStore store;
   Keys k = keys();
-  AuthStore auth(store, k);
+  AuthStore auth{store, k};
   SessionConfig config;
-  ASSERT_TRUE(auth.put_session("cookie", full_session(), std::chrono::seconds(60)).ok());
+};
+
+TEST_F(StoredSession, ATamperedRecordIsAbsent) {
   std::string key = auth.session_key("cookie");
   std::string sealed = **store.get(key);
   for (size_t at : {size_t(0), sealed.size() / 2, sealed.size() - 1}) { // nonce, body, tag
@@ -295,12 +300,7 @@ TEST(Sessions, ATamperedRecordIsAbsent) {
   EXPECT_FALSE(auth.use_session("cookie", config, 1700000100, SessionPart::identity)->has_value());
 }
 
-TEST(Sessions, ASessionReadWithoutItsTokensIsNotWrittenBack) {
-  testutil::MemoryStore store;
-  Keys k = keys();
-  AuthStore auth(store, k);
-  SessionConfig config;
-  ASSERT_TRUE(auth.put_session("cookie", full_session(), std::chrono::seconds(60)).ok());
+TEST_F(StoredSession, ASessionReadWithoutItsTokensIsNotWrittenBack) {
   auto identity = auth.use_session("cookie", config, 1700000100, SessionPart::identity);
   ASSERT_TRUE(identity.ok() && identity->has_value());
   auto put = auth.put_session("cookie", **identity, std::chrono::seconds(60));
