@@ -12,11 +12,20 @@ namespace {
 // What a header line must never carry: a CR or LF would start a new header (response
 // splitting), a NUL truncates it in C code downstream.
 std::string without_line_breaks(std::string_view s) {
+  constexpr std::string_view breaks("\r\n\0", 3);
   std::string out;
   out.reserve(s.size());
-  for (char c : s)
-    if (c != '\r' && c != '\n' && c != '\0') out += c;
+  while (!s.empty()) {
+    size_t at = s.find_first_of(breaks);
+    out.append(s.substr(0, at));
+    if (at == std::string_view::npos) break;
+    s.remove_prefix(at + 1);
+  }
   return out;
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -85,17 +94,27 @@ const std::string* Response::header(std::string_view name) const {
 }
 
 std::string Response::serialize() const {
-  std::string out = "Status: " + std::to_string(status) + " " + status_text(status) + "\r\n";
+  size_t size = 128 + body.size();
   for (const auto& [n, v] : headers)
-    out += n + ": " + v + "\r\n";
+    size += n.size() + v.size() + 4;
+  std::string out;
+  out.reserve(size);
+  out.append("Status: ")
+      .append(std::to_string(status))
+      .append(" ")
+      .append(status_text(status))
+      .append("\r\n");
+  for (const auto& [n, v] : headers)
+    append_header(out, n, v);
   static const Header security[] = {
       {"Cache-Control", "no-store"},
       {"X-Content-Type-Options", "nosniff"},
       {"X-Frame-Options", "DENY"},
   };
   for (const auto& [n, v] : security)
-    if (!header(n)) out += n + ": " + v + "\r\n";
-  if (!body.empty() && !header("Content-Type")) out += "Content-Type: text/plain; charset=utf-8\r\n";
+    if (!header(n)) append_header(out, n, v);
+  if (!body.empty() && !header("Content-Type"))
+    append_header(out, "Content-Type", "text/plain; charset=utf-8");
   out += "\r\n";
   out += body;
   return out;
