@@ -25,13 +25,13 @@ static const char connect_answer[] =
     "0123456789012345678901234567890123456789012; Path=/; HttpOnly; SameSite=Lax; Max-Age=600\r\n"
     "Cache-Control: no-store\r\nContent-Length: 0\r\n\r\n";
 
-static void *worker(void *unused) {
+static void* worker(void* unused) {
   (void)unused;
   FCGX_Request r;
   if (FCGX_InitRequest(&r, listen_fd, 0) != 0) return NULL;
   while (FCGX_Accept_r(&r) >= 0) {
-    const char *uri = FCGX_GetParam("DOCUMENT_URI", r.envp);
-    const char *answer = uri && strstr(uri, "connect") ? connect_answer : check_answer;
+    const char* uri = FCGX_GetParam("DOCUMENT_URI", r.envp);
+    const char* answer = uri && strstr(uri, "connect") ? connect_answer : check_answer;
     FCGX_PutStr(answer, (int)strlen(answer), r.out);
     FCGX_FClose(r.err);
     FCGX_FClose(r.out);
@@ -40,7 +40,7 @@ static void *worker(void *unused) {
   return NULL;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: fcgi_noop SOCKET_PATH THREADS\n");
     return 2;
