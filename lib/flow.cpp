@@ -90,6 +90,17 @@ HttpRequest api_request(const Provider& p, const TokenSet& tokens, const std::st
   return request;
 }
 
+HttpRequest client_form_post(const std::string& url, Params form, const std::string& client_id,
+                             const std::string& client_secret, bool basic) {
+  if (!basic) form.insert(form.end(), {{"client_id", client_id}, {"client_secret", client_secret}});
+  HttpRequest request = http_post_form(url, form, {{"Accept", "application/json"}});
+  if (basic) {
+    request.basic_user = client_id;
+    request.basic_password = client_secret;
+  }
+  return request;
+}
+
 Pkce new_pkce() {
   Pkce p;
   p.verifier = random_token(32);
@@ -254,16 +265,10 @@ Result<TokenSet> refresh_tokens(HttpClient& http, const Provider& p, const Token
     return make_error(ErrorKind::unauthenticated,
                       p.name + " gave no refresh token that is still valid: the sign-in has ended");
   const std::string& secret = p.config->client_secret;
-  Params params = {{"grant_type", "refresh_token"}, {"refresh_token", old.refresh_token}};
-  // RFC 6749 2.3.1: Basic or the form, never both (GitHub: the form).
-  if (!p.basic_auth)
-    params.insert(params.end(), {{"client_id", p.config->client_id}, {"client_secret", secret}});
-  HttpRequest request = http_post_form(p.token_url, params, {{"Accept", "application/json"}});
-  if (p.basic_auth) {
-    request.basic_user = p.config->client_id;
-    request.basic_password = secret;
-  }
-  auto response = http.send(request);
+  // The code exchange's client authentication (GitHub: the form).
+  auto response = http.send(
+      client_form_post(p.token_url, {{"grant_type", "refresh_token"}, {"refresh_token", old.refresh_token}},
+                       p.config->client_id, secret, p.basic_auth));
   if (!response.ok()) return response.error();
   TokenAnswer answer;
   auto fresh = parse_token_answer(p, *response, now, "token endpoint (refresh)", &answer);

@@ -61,6 +61,11 @@ Result<TokenSet> refresh_tokens(HttpClient& http, const Provider& provider, cons
 // HTTP status (with the provider's own message when it gave one; 401 is
 // token_rejected), then HTML or junk.
 Result<Json> json_answer(const Provider& provider, const HttpResponse& response, std::string_view what);
+// A form POST to a token or revocation endpoint (Accept: application/json) with the
+// client's authentication, RFC 6749 2.3.1: HTTP Basic when `basic`, else client_id and
+// client_secret appended to the form; never both.
+HttpRequest client_form_post(const std::string& url, Params form, const std::string& client_id,
+                             const std::string& client_secret, bool basic);
 // GET url?params to the provider's API with the user's token: Bearer, the type's
 // headers, and its signature hook.
 HttpRequest api_request(const Provider& provider, const TokenSet& tokens, const std::string& url,

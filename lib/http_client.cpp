@@ -315,8 +315,10 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   // Nothing of this call may outlive it inside the reused handle.
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, nullptr);
+  if (request.heartbeat) {
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, nullptr);
+  }
 
   if (t.body_too_large)
     return make_error(ErrorKind::provider_error, "response from " + host + " larger than " +

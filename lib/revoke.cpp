@@ -75,15 +75,8 @@ Result<Revocation> send_expecting_2xx(HttpClient& http, const Provider& p, const
 }
 
 HttpRequest rfc7009_request(const Provider& p, const std::string& token, const char* hint) {
-  Params form = {{"token", token}, {"token_type_hint", hint}};
-  if (!p.basic_auth)
-    form.insert(form.end(), {{"client_id", p.config->client_id}, {"client_secret", p.config->client_secret}});
-  HttpRequest request = http_post_form(p.revoke_url, form, {{"Accept", "application/json"}});
-  if (p.basic_auth) {
-    request.basic_user = p.config->client_id;
-    request.basic_password = p.config->client_secret;
-  }
-  return request;
+  return client_form_post(p.revoke_url, {{"token", token}, {"token_type_hint", hint}}, p.config->client_id,
+                          p.config->client_secret, p.basic_auth);
 }
 
 Result<Revocation> revoke_rfc7009(HttpClient& http, const Provider& p, const TokenSet& t, long now) {

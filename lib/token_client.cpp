@@ -83,15 +83,9 @@ Result<ClientToken> request_client_token(HttpClient& http, const ClientConfig& c
                                          const PrepareRequest& prepare) {
   Params form = {{"grant_type", "client_credentials"}};
   if (!client.scope.empty()) form.emplace_back("scope", join_scopes(client.scope));
-  const bool basic = client.auth_method == ClientAuthMethod::client_secret_basic;
-  // RFC 6749 2.3.1: Basic or the form, never both.
-  if (!basic)
-    form.insert(form.end(), {{"client_id", client.client_id}, {"client_secret", client.client_secret}});
-  HttpRequest request = http_post_form(client.token_url, form, {{"Accept", "application/json"}});
-  if (basic) {
-    request.basic_user = client.client_id;
-    request.basic_password = client.client_secret;
-  }
+  HttpRequest request =
+      client_form_post(client.token_url, std::move(form), client.client_id, client.client_secret,
+                       client.auth_method == ClientAuthMethod::client_secret_basic);
   if (prepare) prepare(request);
   auto answer = http.send(request);
   if (!answer.ok())
@@ -127,14 +121,11 @@ Result<ClientToken> MemoryTokenCache::get(std::string_view rejected, const Token
   for (;;) {
     if (token_ && token_->access_token != rejected && !needs_renewal(*token_, clock_())) return *token_;
     if (renewing_) {
-      const unsigned long seen = generation_;
       if (!done_.wait_until(lock, deadline, [&] { return !renewing_; }))
         return still_renewing("another thread", wait_);
       // Another thread's renewal ended while we waited: its outcome is ours.
-      if (generation_ != seen) {
-        if (failure_) return *failure_;
-        if (token_ && !needs_renewal(*token_, clock_())) return *token_;
-      }
+      if (failure_) return *failure_;
+      if (token_ && !needs_renewal(*token_, clock_())) return *token_;
       continue;
     }
     renewing_ = true;
@@ -147,7 +138,6 @@ Result<ClientToken> MemoryTokenCache::get(std::string_view rejected, const Token
     }
     lock.lock();
     renewing_ = false;
-    ++generation_;
     if (fresh.ok()) {
       token_ = *fresh;
       failure_.reset();
@@ -217,8 +207,8 @@ std::optional<Error> RedisTokenCache::failure_of(const std::vector<std::string>&
 
 Result<ClientToken> RedisTokenCache::get(std::string_view rejected, const TokenRequest& request) {
   const auto deadline = SteadyClock::now() + timing_.wait;
+  auto cached = read();
   for (;;) {
-    auto cached = read();
     if (!cached.ok()) return cached.error();
     auto& t = *cached;
     if (t && t->access_token != rejected && !needs_renewal(*t, clock_())) return *t;
@@ -241,10 +231,10 @@ Result<ClientToken> RedisTokenCache::get(std::string_view rejected, const TokenR
     auto released = wait_for_release(store_, lock_key_, deadline, timing_.poll);
     if (!released.ok()) return released.error();
     if (!released->released) return still_renewing("another process", timing_.wait);
-    auto after = read();
-    if (!after.ok()) return after.error();
+    cached = read(); // what the loop looks at next, should nobody have renewed
+    if (!cached.ok()) return cached.error();
     // Someone renewed while we waited: its outcome is ours.
-    if (auto& a = *after; a && !needs_renewal(*a, clock_())) return *a;
+    if (auto& a = *cached; a && !needs_renewal(*a, clock_())) return *a;
     if (auto failed = failure_of(released->holders)) return *failed;
     // Nobody held it by the time we looked, or its owner vanished: try ourselves.
     if (SteadyClock::now() >= deadline) return still_renewing("another process", timing_.wait);

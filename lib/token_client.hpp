@@ -106,7 +106,6 @@ private:
   std::mutex mu_;
   std::condition_variable done_;
   bool renewing_ = false;
-  unsigned long generation_ = 0; // renewals finished
   std::optional<ClientToken> token_;
   std::optional<Error> failure_; // the last renewal's, when it failed
 };
