@@ -26,7 +26,6 @@ template <class T, void (*F)(T*)> struct Deleter {
 };
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, Deleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
-using Mac = std::unique_ptr<EVP_MAC, Deleter<EVP_MAC, EVP_MAC_free>>;
 using MacCtx = std::unique_ptr<EVP_MAC_CTX, Deleter<EVP_MAC_CTX, EVP_MAC_CTX_free>>;
 using Kdf = std::unique_ptr<EVP_KDF, Deleter<EVP_KDF, EVP_KDF_free>>;
 using KdfCtx = std::unique_ptr<EVP_KDF_CTX, Deleter<EVP_KDF_CTX, EVP_KDF_CTX_free>>;
@@ -153,11 +152,9 @@ const EVP_CIPHER* fetched_aes256gcm() {
 // A context already keyed with `key`, one per key and thread: keying (HMAC's pads, AES's
 // key schedule and GHASH table) costs about as much as a small call's work. The keys are
 // the few derived at start and configured secrets; past kMaxKeyed a thread starts over.
-// make(key) returns a keyed context, or null, which is not kept; `fresh` is set when the
-// context was just made. Each instantiation (each `Make`) has its own cache, destroyed
-// with its thread.
-template <class Ctx, class Make>
-typename Ctx::pointer keyed_context(std::string_view key, bool& fresh, Make make) {
+// make(key) returns a keyed context, or null, which is not kept. Each instantiation
+// (each `Make`) has its own cache, destroyed with its thread.
+template <class Ctx, class Make> typename Ctx::pointer keyed_context(std::string_view key, Make make) {
   struct Keyed {
     std::string key;
     Ctx ctx;
@@ -165,8 +162,7 @@ typename Ctx::pointer keyed_context(std::string_view key, bool& fresh, Make make
   static constexpr size_t kMaxKeyed = 8;
   thread_local std::vector<Keyed> keyed;
   auto found = std::find_if(keyed.begin(), keyed.end(), [&](const Keyed& k) { return k.key == key; });
-  fresh = found == keyed.end();
-  if (!fresh) return found->ctx.get();
+  if (found != keyed.end()) return found->ctx.get();
   Ctx made = make(key);
   if (!made) return nullptr;
   if (keyed.size() >= kMaxKeyed) keyed.clear();
@@ -179,8 +175,7 @@ typename Ctx::pointer keyed_context(std::string_view key, bool& fresh, Make make
 // resets the GCM state (lengths, tag, direction) left by the last call, failed or not.
 // GCM encrypts with the AES key schedule in both directions, so one keying serves both.
 EVP_CIPHER_CTX* gcm_context(std::string_view key32) {
-  bool fresh = false;
-  return keyed_context<CipherCtx>(key32, fresh, [](std::string_view key) {
+  return keyed_context<CipherCtx>(key32, [](std::string_view key) {
     CipherCtx made(EVP_CIPHER_CTX_new());
     if (!made || EVP_EncryptInit_ex2(made.get(), fetched_aes256gcm(), u8(key), nullptr, nullptr) != 1)
       return CipherCtx();
@@ -254,9 +249,9 @@ std::string sha256(std::string_view data) {
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   // Fetching HMAC and SHA-256 from the provider and keying a new context cost twice the
   // MAC itself (callgrind: 21k instructions a call, 8k this way). A context from
-  // keyed_context is reset with a null key, which keeps the key (EVP_MAC_init(3)).
-  bool fresh = false;
-  EVP_MAC_CTX* ctx = keyed_context<MacCtx>(key, fresh, [](std::string_view k) {
+  // keyed_context is reset with a null key, which keeps the key (EVP_MAC_init(3)); a
+  // context just keyed is reset too, which costs nothing worth a flag.
+  EVP_MAC_CTX* ctx = keyed_context<MacCtx>(key, [](std::string_view k) {
     static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr); // shared, never freed
     if (!hmac) crypto_abort("HMAC fetch");
     MacCtx made(EVP_MAC_CTX_new(hmac));
@@ -269,7 +264,7 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
       crypto_abort("HMAC-SHA256");
     return made;
   });
-  if (!fresh && EVP_MAC_init(ctx, nullptr, 0, nullptr) != 1) crypto_abort("HMAC-SHA256");
+  if (EVP_MAC_init(ctx, nullptr, 0, nullptr) != 1) crypto_abort("HMAC-SHA256");
   std::string out(32, '\0');
   size_t len = 0;
   if (EVP_MAC_update(ctx, u8(data), data.size()) != 1 || EVP_MAC_final(ctx, u8(out), &len, out.size()) != 1)

@@ -30,6 +30,40 @@ Response chooser(const Config& config, const std::string& return_to) {
   return Response::html_page(200, "Sign in", "Choose how to sign in:", links);
 }
 
+// The login at pc: a state in Redis, the binding cookie, the redirect to the provider.
+Response start_login(const Request& request, Context& ctx, const ProviderConfig& pc,
+                     const std::string& return_to) {
+  const Config& config = ctx.config;
+  auto provider = ready_provider(pc, ctx);
+  if (!provider.ok()) return fail(ctx, provider.error(), ErrorStyle::html, "connect");
+
+  // One binding value per browser, reused while it lives, so logins in several tabs all complete.
+  std::string binding;
+  if (auto existing = request.cookie(binding_cookie_name(config)); existing && is_token_shaped(*existing))
+    binding = *existing;
+  else
+    binding = random_token(32);
+
+  std::string state = random_token(32);
+  Pkce pkce = new_pkce();
+  // OpenID Connect: a nonce the ID token must carry back (replay of an ID token).
+  std::string nonce = provider->openid ? random_token(32) : "";
+  LoginState login{provider->name, binding_mac(ctx.keys, binding), pkce.verifier, nonce, return_to,
+                   unix_now()};
+  AuthStore auth(ctx.store, ctx.keys);
+  if (auto stored = auth.put_state(state, login); !stored.ok())
+    return fail(ctx, stored.error(), ErrorStyle::html, "connect");
+
+  auto url = authorize_url(*provider, redirect_uri(config, provider->name), state, pkce.challenge, nonce);
+  if (!url.ok()) return fail(ctx, url.error(), ErrorStyle::html, "connect");
+  ctx.log.info("login_started", {{"provider", provider->name}});
+  Response r = Response::redirect(302, *url);
+  r.add_header("Referrer-Policy", "no-referrer");
+  r.set_cookie(
+      make_cookie(config, binding_cookie_name(config), binding, static_cast<long>(kStateTtl.count())));
+  return r;
+}
+
 } // namespace
 
 Response handle_connect(const Request& request, Context& ctx) {
@@ -50,38 +84,9 @@ Response handle_connect(const Request& request, Context& ctx) {
     return fail(ctx, make_error(ErrorKind::not_found, "no provider named \"" + *name + "\""),
                 ErrorStyle::html, "connect");
   // Every answer from here on names the provider in the request's log line.
-  auto tagged = [&](Response r) {
-    r.annotate("provider", pc->name);
-    return r;
-  };
-  auto provider = ready_provider(*pc, ctx);
-  if (!provider.ok()) return tagged(fail(ctx, provider.error(), ErrorStyle::html, "connect"));
-
-  // One binding value per browser, reused while it lives, so logins in several tabs all complete.
-  std::string binding;
-  if (auto existing = request.cookie(binding_cookie_name(config)); existing && is_token_shaped(*existing))
-    binding = *existing;
-  else
-    binding = random_token(32);
-
-  std::string state = random_token(32);
-  Pkce pkce = new_pkce();
-  // OpenID Connect: a nonce the ID token must carry back (replay of an ID token).
-  std::string nonce = provider->openid ? random_token(32) : "";
-  LoginState login{provider->name, binding_mac(ctx.keys, binding), pkce.verifier, nonce, return_to,
-                   unix_now()};
-  AuthStore auth(ctx.store, ctx.keys);
-  if (auto stored = auth.put_state(state, login); !stored.ok())
-    return tagged(fail(ctx, stored.error(), ErrorStyle::html, "connect"));
-
-  auto url = authorize_url(*provider, redirect_uri(config, provider->name), state, pkce.challenge, nonce);
-  if (!url.ok()) return tagged(fail(ctx, url.error(), ErrorStyle::html, "connect"));
-  ctx.log.info("login_started", {{"provider", provider->name}});
-  Response r = Response::redirect(302, *url);
-  r.add_header("Referrer-Policy", "no-referrer");
-  r.set_cookie(
-      make_cookie(config, binding_cookie_name(config), binding, static_cast<long>(kStateTtl.count())));
-  return tagged(std::move(r));
+  Response r = start_login(request, ctx, *pc, return_to);
+  r.annotate("provider", pc->name);
+  return r;
 }
 
 } // namespace oauthfcgi

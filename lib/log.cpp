@@ -213,11 +213,10 @@ std::uint64_t process_request_id_base() {
 
 std::string new_request_id() {
   std::uint64_t id = process_request_id_base() + request_count.fetch_add(1, std::memory_order_relaxed);
-  static const char digits[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, id >>= 4)
-    out[static_cast<size_t>(i)] = digits[id & 15];
-  return out;
+  char bytes[8];
+  for (int i = 7; i >= 0; --i, id >>= 8)
+    bytes[i] = static_cast<char>(id & 0xff);
+  return hex_encode(std::string_view(bytes, sizeof bytes));
 }
 
 } // namespace oauthfcgi

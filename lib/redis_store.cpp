@@ -43,7 +43,6 @@ std::atomic<bool> sigpipe_ignored{false};
 // which kills the process unless someone ignores it. Rather than change the
 // process-wide disposition, block SIGPIPE in this thread around the I/O and swallow
 // one raised meanwhile (the signal is thread-directed, so only ours can be pending).
-
 class SigpipeGuard {
 public:
   SigpipeGuard() {

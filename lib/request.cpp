@@ -1,4 +1,5 @@
 #include "request.hpp"
+#include "response.hpp" // is_cookie_octet
 
 #include <algorithm>
 #include <cctype>
@@ -20,12 +21,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
     s.remove_suffix(1);
   return s;
-}
-
-// RFC 6265 cookie-octet: no controls, whitespace, DQUOTE, comma, semicolon or backslash.
-bool is_cookie_octet(unsigned char c) {
-  return c == 0x21 || (c >= 0x23 && c <= 0x2B) || (c >= 0x2D && c <= 0x3A) || (c >= 0x3C && c <= 0x5B) ||
-         (c >= 0x5D && c <= 0x7E);
 }
 
 // A cookie value as RFC 6265 allows it, with one pair of surrounding quotes removed.
@@ -87,8 +82,7 @@ void Request::Env::add(std::string_view name, std::string_view value) {
 
 std::optional<std::string_view> Request::Env::find(std::string_view name) const {
   for (const Span& s : index_)
-    if (std::string_view(buf_.data() + s.at, s.name_size) == name)
-      return std::string_view(buf_.data() + s.at + s.name_size + 1, s.value_size);
+    if (Param p = at(s); p.name == name) return p.value;
   return std::nullopt;
 }
 
@@ -99,10 +93,9 @@ void Request::Env::set(std::string_view name, std::string_view value) {
 
 // The bytes stay in buf_ until the Env goes; only tests erase.
 void Request::Env::erase(std::string_view name) {
-  index_.erase(std::remove_if(
-                   index_.begin(), index_.end(),
-                   [&](const Span& s) { return std::string_view(buf_.data() + s.at, s.name_size) == name; }),
-               index_.end());
+  index_.erase(
+      std::remove_if(index_.begin(), index_.end(), [&](const Span& s) { return at(s).name == name; }),
+      index_.end());
 }
 
 Request::Request(Env env, std::string body) : env_(std::move(env)), body_(std::move(body)) {

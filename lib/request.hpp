@@ -66,7 +66,7 @@ public:
       using difference_type = std::ptrdiff_t;
       using pointer = void;
       using reference = Param;
-      Param operator*() const { return env_->at(i_); }
+      Param operator*() const { return env_->at(env_->index_[i_]); }
       const_iterator& operator++() {
         ++i_;
         return *this;
@@ -89,8 +89,7 @@ public:
     struct Span {
       size_t at, name_size, value_size;
     };
-    Param at(size_t i) const {
-      const Span& s = index_[i];
+    Param at(const Span& s) const {
       return {std::string_view(buf_.data() + s.at, s.name_size),
               std::string_view(buf_.data() + s.at + s.name_size + 1, s.value_size)};
     }

@@ -32,12 +32,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// RFC 6265 cookie-octet, so a value cannot add attributes ("x; Domain=evil").
-bool is_cookie_octet(unsigned char c) {
-  return c == 0x21 || (c >= 0x23 && c <= 0x2B) || (c >= 0x2D && c <= 0x3A) || (c >= 0x3C && c <= 0x5B) ||
-         (c >= 0x5D && c <= 0x7E);
-}
-
 // RFC 7230 token characters, for cookie names.
 bool is_token_char(unsigned char c) {
   if (c <= 0x20 || c >= 0x7F) return false;
@@ -54,6 +48,11 @@ template <class Pred> std::string keep_only(std::string_view s, Pred keep) {
 }
 
 } // namespace
+
+bool is_cookie_octet(unsigned char c) {
+  return c == 0x21 || (c >= 0x23 && c <= 0x2B) || (c >= 0x2D && c <= 0x3A) || (c >= 0x3C && c <= 0x5B) ||
+         (c >= 0x5D && c <= 0x7E);
+}
 
 Response& Response::add_header(std::string_view name, std::string_view value) {
   headers.emplace_back(without_line_breaks(name), without_line_breaks(value));

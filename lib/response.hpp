@@ -24,6 +24,11 @@ struct Cookie {
   std::string path = "/";
 };
 
+// RFC 6265 cookie-octet: no controls, whitespace, DQUOTE, comma, semicolon or backslash.
+// What a cookie value we send keeps (so it cannot add "; Domain=evil") and what one we
+// read must consist of.
+bool is_cookie_octet(unsigned char c);
+
 // How a program shows errors: browsers get a small HTML page, /profile JSON,
 // /check only a status and headers.
 enum class ErrorStyle { html, json, status_only };

@@ -129,17 +129,15 @@ std::optional<Session> decode_session(std::string_view text, SessionPart part) {
     }
   }
   s.tokens_read = part == SessionPart::all;
-  if (version == 1) { // one object: its "tokens" hold everything
-    if (!rest.empty()) return std::nullopt;
-    const cJSON* t = cJSON_GetObjectItemCaseSensitive(o, "tokens");
-    s.tokens.expires_at = number_or_zero(t, "expires_at");
-    s.tokens.scope = string_or_empty(t, "scope");
-    if (s.tokens_read) secrets_from(t, s.tokens);
-    return s;
-  }
-  const cJSON* info = cJSON_GetObjectItemCaseSensitive(o, "token");
+  // expires_at and scope: under "token" in format 2, under "tokens" with the rest in format 1.
+  const cJSON* info = cJSON_GetObjectItemCaseSensitive(o, version == 1 ? "tokens" : "token");
   s.tokens.expires_at = number_or_zero(info, "expires_at");
   s.tokens.scope = string_or_empty(info, "scope");
+  if (version == 1) { // one object: its "tokens" hold everything
+    if (!rest.empty()) return std::nullopt;
+    if (s.tokens_read) secrets_from(info, s.tokens);
+    return s;
+  }
   if (!s.tokens_read) {
     if (rest.empty() || rest.front() != '{') return std::nullopt;
     return s;
