@@ -1,11 +1,11 @@
 // POST <prefix>/logout: ends the session, revokes its token where the provider can
 // (revoke.hpp), expires the cookie, 303 to after_logout.
 //
-// Order: read the session, delete it, then revoke. The issue reads "revoke, then
+// Order: take the session (read and delete in one GETDEL), then revoke. The issue reads "revoke, then
 // delete", but the session must be gone before any call to the provider: a revocation
 // endpoint that hangs (up to [http] timeout_ms) or fails then never leaves a usable
 // session behind, and a request racing the sign-out finds none. The tokens are in hand
-// once read, so the order costs the revocation nothing.
+// once taken, so the order costs the revocation nothing.
 #include "flow.hpp"
 #include "handlers.hpp"
 #include "revoke.hpp"
@@ -70,18 +70,15 @@ Response handle_logout(const Request& request, Context& ctx) {
   auto cookie = session_cookie(request, config);
   if (!cookie) return answer(Response::redirect(303, config.server.after_logout));
   AuthStore sessions(ctx.store, ctx.keys);
-  auto session = sessions.get_session(*cookie);
-  if (!session.ok()) return answer(fail(ctx, session.error(), ErrorStyle::html, "logout"));
-  auto removed = sessions.delete_session(*cookie);
-  // Revoked even when the delete failed: the cookie is gone, so no retry could find
-  // the session again, and a revoked grant is the next best end.
-  if (*session)
-    end_at_provider(ctx, **session);
-  else if (removed.ok() && *removed)
+  auto taken = sessions.take_session(*cookie);
+  if (!taken.ok()) return answer(fail(ctx, taken.error(), ErrorStyle::html, "logout"));
+  const std::optional<Session>& session = taken->session;
+  if (session)
+    end_at_provider(ctx, *session);
+  else if (taken->found)
     ctx.log.info("logout", {{"revocation", "unreadable_session"}}); // the secret changed: no tokens to revoke
-  Response done = removed.ok() ? Response::redirect(303, config.server.after_logout)
-                               : fail(ctx, removed.error(), ErrorStyle::html, "logout");
-  if (*session) done.annotate("provider", (*session)->profile.provider);
+  Response done = Response::redirect(303, config.server.after_logout);
+  if (session) done.annotate("provider", session->profile.provider);
   return answer(std::move(done));
 }
 

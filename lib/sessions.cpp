@@ -202,6 +202,19 @@ Result<bool> AuthStore::delete_session(std::string_view cookie_value) {
   return store_.remove(session_key(cookie_value));
 }
 
+Result<AuthStore::Taken> AuthStore::take_session(std::string_view cookie_value) {
+  std::string key = session_key(cookie_value);
+  Lookup found = store_.take(key);
+  if (!found.ok()) return found.error();
+  Taken taken;
+  taken.found = found->has_value();
+  if (taken.found) {
+    if (auto plain = aes256gcm_open(keys_.encryption, **found, key); plain.ok())
+      taken.session = decode_session(*plain);
+  }
+  return taken;
+}
+
 std::string AuthStore::lock_key(std::string_view cookie_value) const {
   return "lock:" + session_key(cookie_value);
 }

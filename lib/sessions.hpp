@@ -79,6 +79,13 @@ public:
   Result<std::optional<Session>> use_session(std::string_view cookie_value, const SessionConfig& config,
                                              long now, SessionPart part = SessionPart::all);
   Result<bool> delete_session(std::string_view cookie_value);
+  // A signing-out session, read and removed in one round trip (GETDEL). `found` says
+  // whether there was a record at all; `session` is empty when it was unreadable.
+  struct Taken {
+    bool found = false;
+    std::optional<Session> session;
+  };
+  Result<Taken> take_session(std::string_view cookie_value);
 
   // Key names, exposed for tests that inspect Redis.
   std::string state_key(std::string_view state) const;

@@ -310,3 +310,26 @@ TEST_F(StoredSession, ASessionReadWithoutItsTokensIsNotWrittenBack) {
   ASSERT_TRUE(kept.ok() && kept->has_value());
   expect_same_tokens((*kept)->tokens, full_session().tokens);
 }
+
+TEST_F(StoredSession, TakingASessionReadsAndRemovesItInOneStep) {
+  auto taken = auth.take_session("cookie");
+  ASSERT_TRUE(taken.ok());
+  EXPECT_TRUE(taken->found);
+  ASSERT_TRUE(taken->session.has_value());
+  EXPECT_EQ(taken->session->tokens.access_token, full_session().tokens.access_token);
+  EXPECT_FALSE(store.get(auth.session_key("cookie"))->has_value());
+  auto again = auth.take_session("cookie");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->found);
+  EXPECT_FALSE(again->session.has_value());
+}
+
+TEST_F(StoredSession, TakingAnUnreadableSessionRemovesItAndSaysItWasThere) {
+  std::string key = auth.session_key("cookie");
+  ASSERT_TRUE(store.set(key, "not sealed with our key", std::chrono::seconds(60)).ok());
+  auto taken = auth.take_session("cookie");
+  ASSERT_TRUE(taken.ok());
+  EXPECT_TRUE(taken->found);
+  EXPECT_FALSE(taken->session.has_value());
+  EXPECT_FALSE(store.get(key)->has_value());
+}
