@@ -49,6 +49,17 @@ protected:
     t.join();
     return {first, second};
   }
+  // two_at_once while the token endpoint takes `ms` to answer: both must succeed on
+  // exactly one provider refresh. Returns both pages for further checks.
+  std::pair<Page, Page> two_at_once_with_a_slow_token_endpoint(Browser& b, int ms) {
+    int refreshes = stack_->provider_count("refresh");
+    stack_->provider_call("POST", "/_dev/fault?endpoint=token&mode=slow&ms=" + std::to_string(ms));
+    auto pages = two_at_once(b);
+    EXPECT_EQ(pages.first.status, 200) << pages.first.body;
+    EXPECT_EQ(pages.second.status, 200) << pages.second.body;
+    EXPECT_EQ(stack_->provider_count("refresh"), refreshes + 1);
+    return pages;
+  }
 };
 
 // No expiry in sight (generic tokens live an hour; GitHub's OAuth-app tokens never
@@ -119,12 +130,7 @@ TEST_F(Refresh, GithubExpiringTokensAreRefreshedTheWayGithubWants) {
 TEST_F(Refresh, TwoConcurrentRefreshesOfOneSessionMakeOneProviderCall) {
   Browser b;
   ASSERT_EQ(stack_->login(b, "dev").status, 302);
-  int refreshes = stack_->provider_count("refresh");
-  stack_->provider_call("POST", "/_dev/fault?endpoint=token&mode=slow&ms=1500");
-  auto [first, second] = two_at_once(b);
-  EXPECT_EQ(first.status, 200) << first.body;
-  EXPECT_EQ(second.status, 200) << second.body;
-  EXPECT_EQ(stack_->provider_count("refresh"), refreshes + 1);
+  auto [first, second] = two_at_once_with_a_slow_token_endpoint(b, 1500);
   // Both answered with the same, refreshed, token's expiry.
   auto expiry = [](const Page& p) { return p.body.substr(p.body.find(R"("expires_at":)")); };
   EXPECT_EQ(expiry(first), expiry(second));
@@ -134,13 +140,8 @@ TEST_F(Refresh, TwoConcurrentRefreshesOfOneSessionMakeOneProviderCall) {
 TEST_F(Refresh, RefreshSlowerThanTheFirstLeaseIsStillMadeOnce) {
   Browser b;
   ASSERT_EQ(stack_->login(b, "dev").status, 302);
-  int refreshes = stack_->provider_count("refresh");
   // 6.5 s > the 5 s lease: only the owner's heartbeat keeps the others waiting.
-  stack_->provider_call("POST", "/_dev/fault?endpoint=token&mode=slow&ms=6500");
-  auto [first, second] = two_at_once(b);
-  EXPECT_EQ(first.status, 200) << first.body;
-  EXPECT_EQ(second.status, 200) << second.body;
-  EXPECT_EQ(stack_->provider_count("refresh"), refreshes + 1);
+  two_at_once_with_a_slow_token_endpoint(b, 6500);
 }
 
 TEST_F(Refresh, InvalidGrantEndsTheSession) {
