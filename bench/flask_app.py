@@ -1,5 +1,5 @@
-"""The reference: the seeds' Flask + requests-oauthlib GitHub login (../shared/seeds/001,
-002), pointed at the bench's stub provider. Run by gunicorn behind the same nginx.
+"""The reference: the requests-oauthlib tutorial's Flask GitHub login (the articles
+oauth-fcgi grew from), pointed at the bench's stub provider. Run by gunicorn behind the same nginx.
 
 As in the seeds: the state and the token live in Flask's signed session cookie, the
 callback exchanges the code with OAuth2Session.fetch_token, and /profile asks the

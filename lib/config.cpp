@@ -844,9 +844,7 @@ void Parser::check_server() {
                 "/etc/oauth-fcgi/secret, then add secret_file = /etc/oauth-fcgi/secret)");
   }
   const auto& providers = cfg().providers;
-  if (sv.default_provider.empty()) {
-    if (!providers.empty()) sv.default_provider = providers.front().name;
-  } else if (!cfg().find_provider(sv.default_provider)) {
+  if (!sv.default_provider.empty() && !cfg().find_provider(sv.default_provider)) {
     std::string known;
     for (const auto& p : providers)
       known += (known.empty() ? "" : ", ") + p.name;

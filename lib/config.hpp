@@ -37,7 +37,7 @@ struct ServerConfig {
   std::string after_login = "/";
   std::string after_logout = "/";
   std::string secret;           // raw bytes from secret_file, >= 32
-  std::string default_provider; // empty until resolved: first provider section
+  std::string default_provider; // empty: a 401 from the check goes to the chooser page
   LogLevel log_level = LogLevel::info;
   LogFormat log_format = LogFormat::text;
   int threads = 8;

@@ -13,7 +13,10 @@ Response handle_check(const Request& request, Context& ctx) {
     Response r = Response::empty(401);
     std::string back = "/";
     if (auto uri = request.param("REQUEST_URI"); uri && !uri->empty()) back = *uri;
-    r.add_header("X-Auth-Redirect", login_path(config) + "?" + build_query({{"return_to", back}}));
+    // default_provider skips the chooser page; with one provider the chooser redirects anyway.
+    std::string login = login_path(config);
+    if (!config.server.default_provider.empty()) login += "/" + config.server.default_provider;
+    r.add_header("X-Auth-Redirect", login + "?" + build_query({{"return_to", back}}));
     return r;
   };
   auto cookie = session_cookie(request, config);
@@ -36,11 +39,15 @@ Response handle_check(const Request& request, Context& ctx) {
   r.add_header("X-Auth-Email", p.email.value_or(""));
   r.add_header("X-Auth-Login", p.login.value_or(""));
   r.add_header("X-Auth-Provider", p.provider);
+  r.add_header("X-Auth-Id", p.id);
+  r.add_header("X-Auth-Name", p.name.value_or(""));
   // The same identity for Apache's mod_authnz_fcgi, which exports Variable-* to the request.
   r.add_header("Variable-REMOTE_USER", p.user());
   r.add_header("Variable-AUTH_EMAIL", p.email.value_or(""));
   r.add_header("Variable-AUTH_LOGIN", p.login.value_or(""));
   r.add_header("Variable-AUTH_PROVIDER", p.provider);
+  r.add_header("Variable-AUTH_ID", p.id);
+  r.add_header("Variable-AUTH_NAME", p.name.value_or(""));
   return r;
 }
 

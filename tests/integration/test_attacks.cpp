@@ -160,7 +160,7 @@ TEST_F(Attack, CrLfInParametersNeverReachesAHeader) {
 }
 
 TEST_F(Attack, EveryOpenRedirectPayloadStaysOnOurOrigin) {
-  std::ifstream in(testutil::source_dir() + "/../shared/testdata/open-redirect-payloads.txt");
+  std::ifstream in(testutil::source_dir() + "/tests/data/open-redirect-payloads.txt");
   ASSERT_TRUE(in.good());
   std::string line;
   int n = 0;

@@ -246,7 +246,7 @@ TEST_F(ConfigTest, MinimalConfigGetsTheDocumentedDefaults) {
   EXPECT_EQ(c.server.route_prefix, "/auth");
   EXPECT_EQ(c.server.after_login, "/");
   EXPECT_EQ(c.server.after_logout, "/");
-  EXPECT_EQ(c.server.default_provider, "github"); // the first provider
+  EXPECT_EQ(c.server.default_provider, ""); // unset: the chooser page
   EXPECT_EQ(c.server.log_level, LogLevel::info);
   EXPECT_EQ(c.server.log_format, LogFormat::text);
   EXPECT_EQ(c.server.threads, 8);

@@ -208,6 +208,17 @@ TEST_F(Handlers, ProfileAndCheckWithoutSessionAre401) {
   EXPECT_EQ(*c.header("X-Auth-Redirect"), "/auth/connect?return_to=%2Fprivate%2Fpage%3Fa%3D1");
 }
 
+TEST_F(Handlers, DefaultProviderSkipsTheChooserForA401) {
+  load_config("[server]\npublic_url = https://www.example.com\nsecret_file = secret\ndefault_provider = corp\n"
+              "[provider github]\ntype = github\nclient_id = Iv1.abc\nclient_secret = s\n"
+              "[provider corp]\ntype = oauth2\nclient_id = corp-id\nclient_secret = corp-secret\n"
+              "authorize_url = http://127.0.0.1:9/authorize\ntoken_url = http://127.0.0.1:9/token\n"
+              "userinfo_url = http://127.0.0.1:9/userinfo\n");
+  Response c = call(handle_check, {{"SCRIPT_NAME", "/auth/check"}, {"REQUEST_URI", "/private/"}});
+  EXPECT_EQ(c.status, 401);
+  EXPECT_EQ(*c.header("X-Auth-Redirect"), "/auth/connect/corp?return_to=%2Fprivate%2F");
+}
+
 TEST_F(Handlers, CheckHandsOutIdentityHeaders) {
   std::string session = login();
   Response c = call(handle_check, {{"HTTP_COOKIE", "__Host-oauth_session=" + session}});
@@ -215,6 +226,11 @@ TEST_F(Handlers, CheckHandsOutIdentityHeaders) {
   EXPECT_EQ(*c.header("X-Auth-User"), "octocat");
   EXPECT_EQ(*c.header("X-Auth-Email"), "octo@example.com");
   EXPECT_EQ(*c.header("X-Auth-Provider"), "github");
+  EXPECT_EQ(*c.header("X-Auth-Login"), "octocat");
+  EXPECT_EQ(*c.header("X-Auth-Id"), "583231");
+  EXPECT_EQ(*c.header("X-Auth-Name"), "The Octocat");
+  EXPECT_EQ(*c.header("Variable-AUTH_ID"), "583231");
+  EXPECT_EQ(*c.header("Variable-AUTH_NAME"), "The Octocat");
   store_.set_unavailable(true);
   EXPECT_EQ(call(handle_check, {{"HTTP_COOKIE", "__Host-oauth_session=" + session}}).status, 503);
 }

@@ -33,8 +33,8 @@ TEST(ReturnTo, AnythingNotALocalPathIsRefused) {
 // Every payload of mod_auth_openidc's open-redirect list must be refused, or come
 // back as a path that stays on our origin once put after public_url.
 TEST(ReturnTo, OpenRedirectPayloadListNeverLeavesTheOrigin) {
-  std::ifstream in(testutil::source_dir() + "/../shared/testdata/open-redirect-payloads.txt");
-  ASSERT_TRUE(in.good()) << "shared/testdata/open-redirect-payloads.txt is missing";
+  std::ifstream in(testutil::source_dir() + "/tests/data/open-redirect-payloads.txt");
+  ASSERT_TRUE(in.good()) << "tests/data/open-redirect-payloads.txt is missing";
   std::string line;
   int count = 0, kept = 0;
   while (std::getline(in, line)) {
