@@ -44,8 +44,10 @@ test-sanitize:
 	CC=clang CXX=clang++ cmake -S . -B $(SAN_BUILD) -DOAUTHFCGI_SANITIZE=ON -DFUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	rm -rf $(SAN_BUILD)/sanitizer-logs && mkdir -p $(SAN_BUILD)/sanitizer-logs
-	cd $(SAN_BUILD) && ASAN_OPTIONS=log_path=$(CURDIR)/$(SAN_BUILD)/sanitizer-logs/asan:detect_leaks=1 \
-	  UBSAN_OPTIONS=log_path=$(CURDIR)/$(SAN_BUILD)/sanitizer-logs/ubsan:print_stacktrace=1 \
+	# Quoted twice: for the shell, and for the sanitizers' own option parser (a checkout's
+	# path may hold spaces).
+	cd $(SAN_BUILD) && ASAN_OPTIONS="log_path='$(CURDIR)/$(SAN_BUILD)/sanitizer-logs/asan':detect_leaks=1" \
+	  UBSAN_OPTIONS="log_path='$(CURDIR)/$(SAN_BUILD)/sanitizer-logs/ubsan':print_stacktrace=1" \
 	  ctest --output-on-failure -j $(JOBS) --timeout 1200
 	@if [ -n "$$(ls -A $(SAN_BUILD)/sanitizer-logs)" ]; then \
 	  echo "sanitizer reports:"; cat $(SAN_BUILD)/sanitizer-logs/*; exit 1; fi

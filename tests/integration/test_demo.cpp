@@ -26,14 +26,17 @@ std::vector<pid_t> demo_pids(const std::string& state) {
 
 TEST(Demo, MakeDemoSignsInPrintsTheProfileAndDemoStopStopsEverything) {
   TempDir dir;
-  std::string state = dir.file("demo");
+  // A space in the state folder: every path the demo writes into nginx's config is quoted.
+  std::string state = dir.file("demo state");
   int port = free_port();
-  std::string env_prefix =
-      "DEMO_STATE=" + state + " DEMO_PORT=" + std::to_string(port) + " BUILD=" + bin_dir() + "/..";
-  auto [code, out] = run({"bash", "-c", "cd " + source_dir() + " && " + env_prefix + " scripts/demo"}, {},
-                         std::chrono::seconds(300));
+  std::string env_prefix = "DEMO_STATE=" + shell_quote(state) + " DEMO_PORT=" + std::to_string(port) +
+                           " BUILD=" + shell_quote(bin_dir() + "/..");
+  auto [code, out] = run(
+      {"bash", "-c", "cd " + shell_quote(source_dir()) + " && " + env_prefix + " scripts/demo"}, {},
+      std::chrono::seconds(300));
   auto stop = [&] {
-    return run({"bash", "-c", "cd " + source_dir() + " && DEMO_STATE=" + state + " scripts/demo-stop"});
+    return run({"bash", "-c",
+                "cd " + shell_quote(source_dir()) + " && DEMO_STATE=" + shell_quote(state) + " scripts/demo-stop"});
   };
   if (code != 0) stop();
   ASSERT_EQ(code, 0) << out;

@@ -270,6 +270,13 @@ std::string RedisServer::dump_all() {
   return out;
 }
 
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 std::string source_dir() {
 #ifdef OAUTHFCGI_SOURCE_DIR
   return OAUTHFCGI_SOURCE_DIR;

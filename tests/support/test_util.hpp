@@ -96,6 +96,10 @@ std::string source_dir();
 // The folder holding built programs (build/bin); set by CMake as OAUTHFCGI_BIN_DIR.
 std::string bin_dir();
 
+// `s` as one word of a POSIX shell command, whatever it holds (spaces, quotes): a checkout
+// may sit in a folder whose path has them.
+std::string shell_quote(const std::string& s);
+
 // What `draw` returns, called `each` times on each of `threads` threads running at
 // once: for tests that values drawn concurrently never repeat.
 inline std::vector<std::string> drawn_on_threads(int threads, int each,
