@@ -31,12 +31,13 @@ TEST(Demo, MakeDemoSignsInPrintsTheProfileAndDemoStopStopsEverything) {
   int port = free_port();
   std::string env_prefix = "DEMO_STATE=" + shell_quote(state) + " DEMO_PORT=" + std::to_string(port) +
                            " BUILD=" + shell_quote(bin_dir() + "/..");
-  auto [code, out] = run(
-      {"bash", "-c", "cd " + shell_quote(source_dir()) + " && " + env_prefix + " scripts/demo"}, {},
-      std::chrono::seconds(300));
+  auto [code, out] =
+      run({"bash", "-c", "cd " + shell_quote(source_dir()) + " && " + env_prefix + " scripts/demo"}, {},
+          std::chrono::seconds(300));
   auto stop = [&] {
-    return run({"bash", "-c",
-                "cd " + shell_quote(source_dir()) + " && DEMO_STATE=" + shell_quote(state) + " scripts/demo-stop"});
+    return run(
+        {"bash", "-c",
+         "cd " + shell_quote(source_dir()) + " && DEMO_STATE=" + shell_quote(state) + " scripts/demo-stop"});
   };
   if (code != 0) stop();
   ASSERT_EQ(code, 0) << out;
