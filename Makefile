@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 
 SAN_BUILD ?= build-asan
 FUZZ_SECONDS ?= 20
-# make install PREFIX=/usr DESTDIR=/tmp/pkg: see README "make install".
+# make install PREFIX=/usr DESTDIR=/tmp/pkg: see docs/systemd.md "make install".
 PREFIX  ?= /usr/local
 DESTDIR ?=
 PROGRAMS = oauth-connect oauth-callback oauth-profile oauth-logout oauth-check oauth-fetch
@@ -68,8 +68,8 @@ demo-stop:
 	@scripts/demo-stop
 
 # Load test on loopback (wrk): the programs behind nginx against nginx alone, the seeds'
-# Flask app and mod_auth_openidc; writes bench/results.md, bench/chart.png and the README
-# table. Its own Release build in build-bench (make bench BUILD=dir for another).
+# Flask app and mod_auth_openidc; writes bench/results.md, bench/chart.png and the table
+# in docs/benchmarks.md. Its own Release build in build-bench (make bench BUILD=dir for another).
 .PHONY: bench
 bench:
 	@BUILD=$(if $(filter command line,$(origin BUILD)),$(BUILD),build-bench) BENCH_COMMAND="make bench" scripts/bench

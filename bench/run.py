@@ -6,7 +6,7 @@ programs on unix sockets behind nginx with the shipped snippet, the seeds' Flask
 under gunicorn behind the same nginx, and Apache with mod_auth_openidc (signed in for
 real against node oidc-provider, tests/oidc/op.mjs). Then, for ROUNDS rounds, every
 scenario in turn under wrk; writes bench/results.md and bench/chart.png and the
-README's table. Ratios are taken within a round, then the median over the rounds.
+the table in docs/benchmarks.md. Ratios are taken within a round, then the median over the rounds.
 
   bench/run.py --build build-bench [--rounds 3] [--duration 5] [--hold]
 
@@ -746,17 +746,17 @@ def write_report(bench, results, rss, command, saved=None):
 
 
 def update_readme(command, now, results, ev):
-    """Puts the table between the README's bench markers (nothing else is touched)."""
-    path = os.path.join(ROOT, "README.md")
+    """Puts the table between docs/benchmarks.md's bench markers (nothing else is touched)."""
+    path = os.path.join(ROOT, "docs", "benchmarks.md")
     begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
     with open(path) as f:
         text = f.read()
     if begin not in text or end not in text:
-        log("README.md has no bench markers; table not copied there")
+        log("docs/benchmarks.md has no bench markers; table not copied there")
         return
     block = "\n".join([begin, "", f"`{command}`, {now} ({os.cpu_count()} CPUs; full report in "
-                       "[bench/results.md](bench/results.md)):", "", table(results), "", targets_table(ev), "",
-                       "![make bench](bench/chart.png)", "", end])
+                       "[bench/results.md](../bench/results.md)):", "", table(results), "", targets_table(ev), "",
+                       "![make bench](../bench/chart.png)", "", end])
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
     with open(path + ".tmp", "w") as f:
@@ -786,7 +786,7 @@ def main():
     ap.add_argument("--hold", action="store_true")
     ap.add_argument("--command", default="make bench")
     ap.add_argument("--report-only", action="store_true",
-                    help="write results.md, the chart and the README table again from results.json")
+                    help="write results.md, the chart and the docs/benchmarks.md table again from results.json")
     args = ap.parse_args()
 
     if args.report_only:
