@@ -2,12 +2,9 @@
 
 #include <fastcgi.h>
 #include <fcgiapp.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "listen.hpp"
+
 #ifndef OAUTHFCGI_VERSION
 #define OAUTHFCGI_VERSION "0.0.0"
 #endif
@@ -40,159 +39,16 @@ const char* const kVersion = OAUTHFCGI_VERSION;
 namespace {
 
 constexpr int kMaxThreads = 256;
-constexpr int kListenBacklog = 128;
 // Unread request body drained after the answer so a kept connection stays in step;
 // past this much we close the connection instead.
 constexpr size_t kMaxDrainBytes = size_t{4} << 20;
-
-// Owns a file descriptor.
-class Fd {
-public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(Fd&& o) noexcept : fd_(o.release()) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      if (fd_ >= 0) ::close(fd_);
-      fd_ = o.release();
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
-private:
-  int fd_;
-};
 
 Error option_error(std::string reason) {
   return make_error(ErrorKind::config, std::move(reason) + " (see --help)");
 }
 
-struct ListenAddress {
-  bool unix_socket = false;
-  std::string path;       // unix
-  std::string host, port; // tcp
-};
-
-Result<ListenAddress> parse_listen(std::string_view s) {
-  ListenAddress a;
-  auto bad = [&] {
-    return option_error("--listen wants unix:PATH, HOST:PORT or [IPv6]:PORT, not \"" + std::string(s) + "\"");
-  };
-  if (s.rfind("unix:", 0) == 0) {
-    a.unix_socket = true;
-    a.path = std::string(s.substr(5));
-    if (a.path.empty()) return bad();
-    if (a.path.size() >= sizeof(sockaddr_un::sun_path))
-      return option_error("--listen: the socket path is longer than " +
-                          std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes");
-    return a;
-  }
-  std::string_view host, port;
-  if (!s.empty() && s.front() == '[') {
-    size_t close = s.find("]:");
-    if (close == std::string_view::npos) return bad();
-    host = s.substr(1, close - 1);
-    port = s.substr(close + 2);
-  } else {
-    size_t colon = s.rfind(':');
-    if (colon == std::string_view::npos) return bad();
-    host = s.substr(0, colon);
-    port = s.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return bad(); // IPv6 needs brackets
-  }
-  if (host.empty() || port.empty() || port.size() > 5) return bad();
-  long p = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9') return bad();
-    p = p * 10 + (c - '0');
-  }
-  if (p < 1 || p > 65535) return bad();
-  a.host = std::string(host);
-  a.port = std::string(port);
-  return a;
-}
-
-// A unix socket we created, so we remove it at exit (but not a successor's).
-struct OwnedSocketFile {
-  std::string path;
-  dev_t dev = 0;
-  ino_t ino = 0;
-  void remove() const {
-    struct stat st;
-    if (!path.empty() && ::lstat(path.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino)
-      ::unlink(path.c_str());
-  }
-};
-
 std::string errno_text(int e) {
   return std::strerror(e);
-}
-
-Result<Fd> listen_unix(const std::string& path, OwnedSocketFile& owned) {
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  std::memcpy(sa.sun_path, path.data(), path.size());
-  struct stat st;
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode))
-      return make_error(ErrorKind::config,
-                        path + " exists and is not a socket (remove it or choose another path)");
-    // A socket file left by a process that died; unless someone still answers on it.
-    Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (probe.get() >= 0 && ::connect(probe.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0)
-      return make_error(ErrorKind::config, path + " is in use by a running server (stop it first)");
-    ::unlink(path.c_str());
-  }
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return make_error(ErrorKind::config, "socket: " + errno_text(errno));
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
-    return make_error(ErrorKind::config, "cannot bind " + path + ": " + errno_text(errno));
-  // Owner and group (the web server's group) may connect; nobody else.
-  ::chmod(path.c_str(), 0660);
-  if (::lstat(path.c_str(), &st) == 0) owned = OwnedSocketFile{path, st.st_dev, st.st_ino};
-  if (::listen(fd.get(), kListenBacklog) != 0) {
-    owned.remove();
-    return make_error(ErrorKind::config, "cannot listen on " + path + ": " + errno_text(errno));
-  }
-  return fd;
-}
-
-Result<Fd> listen_tcp(const std::string& host, const std::string& port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
-  if (rc != 0) return make_error(ErrorKind::config, "cannot resolve " + host + ": " + gai_strerror(rc));
-  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(res, &::freeaddrinfo);
-  std::string last = "no address";
-  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-    Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
-    if (fd.get() < 0) {
-      last = errno_text(errno);
-      continue;
-    }
-    int one = 1;
-    // A restart must not wait for the old connections' TIME_WAIT.
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd.get(), kListenBacklog) != 0) {
-      last = errno_text(errno);
-      continue;
-    }
-    return fd;
-  }
-  return make_error(ErrorKind::config, "cannot listen on " + host + ":" + port + ": " + last);
 }
 
 enum class Mode { own_socket, systemd, inherited, cgi };
@@ -571,15 +427,24 @@ Result<Options> parse_options(int argc, const char* const* argv) {
       if (i + 1 >= argc || !argv[i + 1]) return option_error("--" + name + " needs a value");
       return std::string(argv[++i]);
     };
-    if (name == "config" || name == "threads" || name == "listen") {
+    if (name == "config" || name == "threads" || name == "listen" || name == "socket-group" ||
+        name == "socket-mode") {
       auto v = value();
       if (!v) return v.error();
       if (v->empty()) return option_error("--" + name + " needs a value");
       if (name == "config") {
         config = *v;
       } else if (name == "listen") {
-        if (auto l = parse_listen(*v); !l) return l.error();
+        if (auto l = parse_listen(*v); !l) return option_error(l.error().reason);
         o.listen = *v;
+      } else if (name == "socket-group") {
+        auto g = parse_socket_group(*v);
+        if (!g) return option_error(g.error().reason);
+        o.socket_group = *g;
+      } else if (name == "socket-mode") {
+        auto m = parse_socket_mode(*v);
+        if (!m) return option_error(m.error().reason);
+        o.socket_mode = *m;
       } else {
         const std::string& t = *v;
         bool digits = t.size() <= 3 && t.find_first_not_of("0123456789") == std::string::npos;
@@ -596,6 +461,10 @@ Result<Options> parse_options(int argc, const char* const* argv) {
       return option_error("unknown option --" + name);
     }
   }
+  // An inherited socket already has its owner and mode (spawn-fcgi -G/-M, SocketGroup=).
+  if ((o.socket_group || o.socket_mode) && o.listen.rfind("unix:", 0) != 0)
+    return option_error(std::string(o.socket_group ? "--socket-group" : "--socket-mode") +
+                        " applies only to --listen unix:PATH");
   o.config_path = config ? *config : default_config_path();
   return o;
 }
@@ -608,19 +477,22 @@ std::string usage_text(const Program& p) {
          "\n"
          "\n"
          "Usage: " +
-         n + " [--config FILE] [--threads N] [--listen ADDRESS]\n       " + n +
+         n + " [--config FILE] [--threads N] [--listen ADDRESS]\n" + std::string(n.size() + 8, ' ') +
+         "[--socket-group GROUP] [--socket-mode MODE]\n       " + n +
          " --check-config [--config FILE]\n       " + n +
          " --version | --help\n"
          "\n"
          "Options:\n"
-         "  --config FILE      the config file (else $OAUTH_FCGI_CONFIG, else "
+         "  --config FILE         the config file (else $OAUTH_FCGI_CONFIG, else "
          "/etc/oauth-fcgi/oauth-fcgi.conf)\n"
-         "  --threads N        worker threads, 1 to 256 (else [server] threads, default 8)\n"
-         "  --listen ADDRESS   serve FastCGI on unix:/path.sock (created with mode 0660),\n"
-         "                     HOST:PORT or [IPv6]:PORT\n"
-         "  --check-config     check the config file and whether Redis answers; exit 0 or 1\n"
-         "  --version          print the version and exit\n"
-         "  --help             print this help and exit\n"
+         "  --threads N           worker threads, 1 to 256 (else [server] threads, default 8)\n"
+         "  --listen ADDRESS      serve FastCGI on unix:/path.sock, HOST:PORT or [IPv6]:PORT\n"
+         "  --socket-group GROUP  with --listen unix: the socket's group, a name or a number:\n"
+         "                        the web server's (www-data on Debian); default the program's\n"
+         "  --socket-mode MODE    with --listen unix: the socket's mode, octal (default 0660)\n"
+         "  --check-config        check the config file and whether Redis answers; exit 0 or 1\n"
+         "  --version             print the version and exit\n"
+         "  --help                print this help and exit\n"
          "\n"
          "Run modes, chosen at start:\n"
          "  1. --listen ADDRESS: its own FastCGI server\n"
@@ -758,7 +630,11 @@ int run_program(const Program& program, int argc, char** argv, const Services& s
   int listen_fd = mode == Mode::systemd ? 3 : 0;
   if (mode == Mode::own_socket) {
     ListenAddress where = parse_listen(opts.listen).value();
-    auto fd = where.unix_socket ? listen_unix(where.path, owned) : listen_tcp(where.host, where.port);
+    UnixSocketOptions socket_options;
+    socket_options.mode = opts.socket_mode.value_or(kDefaultSocketMode);
+    socket_options.group = opts.socket_group;
+    auto fd = where.unix_socket ? listen_unix(where.path, socket_options, owned)
+                                : listen_tcp(where.host, where.port);
     if (!fd) {
       (void)std::fprintf(stderr, "%s: %s\n", name, fd.error().reason.c_str());
       return 1;

@@ -4,6 +4,8 @@
 // checked before the handler, one log line per request, clean SIGTERM shutdown.
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -38,9 +40,11 @@ struct Program {
 };
 
 struct Options {
-  std::string config_path;    // resolved: --config, $OAUTH_FCGI_CONFIG, default
-  std::optional<int> threads; // --threads
-  std::string listen;         // --listen unix:PATH | HOST:PORT; empty = inherited/CGI
+  std::string config_path;           // resolved: --config, $OAUTH_FCGI_CONFIG, default
+  std::optional<int> threads;        // --threads
+  std::string listen;                // --listen unix:PATH | HOST:PORT; empty = inherited/CGI
+  std::optional<gid_t> socket_group; // --socket-group, resolved; only with --listen unix:
+  std::optional<mode_t> socket_mode; // --socket-mode; only with --listen unix:
   bool check_config = false, version = false, help = false;
 };
 Result<Options> parse_options(int argc, const char* const* argv);

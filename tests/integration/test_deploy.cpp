@@ -6,16 +6,21 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -54,8 +59,38 @@ bool socket_listens(const std::string& path) {
   return ok;
 }
 
+// The lines of text that are not empty.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
 bool have(const std::string& program) {
   return run({"sh", "-c", "command -v " + program}).first == 0;
+}
+
+gid_t group_id(const char* name) {
+  group* g = getgrnam(name);
+  return g ? g->gr_gid : static_cast<gid_t>(-1);
+}
+
+// Whether user `name` (with only its own group) may connect to the unix socket at path:
+// what the web server's user meets.
+bool user_can_connect(const char* name, const std::string& path) {
+  passwd* pw = getpwnam(name);
+  if (!pw) return false;
+  uid_t uid = pw->pw_uid;
+  gid_t gid = pw->pw_gid;
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) _exit(2);
+    _exit(socket_listens(path) ? 0 : 1);
+  }
+  int st = 0;
+  return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 // A config for the programs with a real Redis, as a deployment would have.
@@ -184,6 +219,68 @@ TEST(RunModes, EachProgramUnderSpawnFcgi) {
   EXPECT_EQ(st.st_mode & 0777, 0660u);
 }
 
+TEST(RunModes, EachProgramOnItsOwnUnixSocketWithTheGroupAndModeAsked) {
+  ASSERT_EQ(geteuid(), 0u) << "the socket is given to group www-data: run as root";
+  gid_t www = group_id("www-data");
+  ASSERT_NE(www, static_cast<gid_t>(-1)) << "Debian's web servers run as www-data";
+  Deployment d;
+  // nginx and Apache (www-data) pass through the folder; the socket alone decides.
+  ASSERT_EQ(chmod(d.dir().path().c_str(), 0711), 0);
+  for (const std::string& program : kPrograms) {
+    SCOPED_TRACE("oauth-" + program);
+    std::string sock = d.dir().file(program + ".sock");
+    std::string log = d.dir().file(program + "-listen.log");
+    Process p({bin_dir() + "/oauth-" + program, "--config", d.config(), "--listen", "unix:" + sock,
+               "--socket-group", "www-data", "--socket-mode", "0660"},
+              {}, log);
+    ASSERT_TRUE(wait_until([&] { return socket_listens(sock); })) << read_file(log);
+    struct stat st;
+    ASSERT_EQ(lstat(sock.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 0u);
+    EXPECT_EQ(st.st_gid, www);
+    EXPECT_EQ(st.st_mode & 07777, 0660u);
+    EXPECT_TRUE(user_can_connect("www-data", sock));
+    EXPECT_FALSE(user_can_connect("nobody", sock)) << "mode 0660: others may not connect";
+    expect_program_answers(program, "unix:" + sock);
+    EXPECT_EQ(p.stop(SIGTERM), 0) << read_file(log);
+    EXPECT_FALSE(is_socket(sock)) << "removed at exit";
+  }
+
+  // Without the flags: mode 0660 and the program's own group, so www-data may not.
+  std::string sock = d.dir().file("default.sock");
+  std::string log = d.dir().file("default.log");
+  Process p({bin_dir() + "/oauth-check", "--config", d.config(), "--listen", "unix:" + sock}, {}, log);
+  ASSERT_TRUE(wait_until([&] { return socket_listens(sock); })) << read_file(log);
+  struct stat st;
+  ASSERT_EQ(lstat(sock.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  EXPECT_EQ(st.st_gid, getegid());
+  EXPECT_FALSE(user_can_connect("www-data", sock));
+  expect_program_answers("check", "unix:" + sock);
+}
+
+TEST(RunModes, SocketFlagMistakesExitTwoBeforeAnythingStarts) {
+  Deployment d;
+  std::string sock = d.dir().file("x.sock");
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"--socket-group", "www-data"},
+        {"--listen", "127.0.0.1:" + std::to_string(free_port()), "--socket-mode", "0660"},
+        {"--listen", "unix:" + sock, "--socket-mode", "0866"},
+        {"--listen", "unix:" + sock, "--socket-group", "no-such-group-here"}}) {
+    std::vector<std::string> argv = {bin_dir() + "/oauth-check", "--config", d.config()};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    auto [code, out] = run(argv);
+    EXPECT_EQ(code, 2) << out;
+    EXPECT_EQ(out.rfind("oauth-check: --socket-", 0), 0u) << out;
+    EXPECT_TRUE(contains(out, "(see --help)")) << out;
+    EXPECT_FALSE(is_socket(sock));
+  }
+  auto [hcode, help] = run({bin_dir() + "/oauth-check", "--help"});
+  EXPECT_EQ(hcode, 0);
+  EXPECT_TRUE(contains(help, "--socket-group GROUP")) << help;
+  EXPECT_TRUE(contains(help, "--socket-mode MODE")) << help;
+}
+
 // ---- the shipped units ------------------------------------------------------------
 
 namespace {
@@ -237,6 +334,57 @@ TEST(Units, SocketsAreWhereTheNginxSnippetConnects) {
   }
 }
 
+TEST(Units, TheApacheAuthorizerSocketListensOnThePortTheApacheProviderNames) {
+  std::string socket = read_file(source_dir() + "/conf/systemd/oauth-check-authz.socket");
+  std::string provider = read_file(source_dir() + "/conf/apache/oauth-fcgi-authz-provider.conf");
+  std::smatch m;
+  std::vector<std::string> listens;
+  for (const std::string& line : lines_of(socket))
+    if (line.rfind("ListenStream=", 0) == 0) listens.push_back(line.substr(13));
+  ASSERT_EQ(listens.size(), 1u) << "oauth-check takes exactly one socket";
+  ASSERT_TRUE(std::regex_match(listens[0], m, std::regex(R"(127\.0\.0\.1:(\d+))")))
+      << "loopback TCP, as mod_authnz_fcgi speaks TCP only: " << listens[0];
+  std::string unit_port = m[1];
+  ASSERT_TRUE(std::regex_search(
+      provider, m,
+      std::regex(R"(\nAuthnzFcgiDefineProvider authn oauth_check fcgi://127\.0\.0\.1:(\d+)/\n?)")))
+      << provider;
+  EXPECT_EQ(unit_port, m[1].str());
+  EXPECT_TRUE(contains(socket, "\nAccept=no\n"));
+  EXPECT_TRUE(contains(socket, "\nWantedBy=sockets.target\n"));
+}
+
+TEST(Units, TheApacheAuthorizerServiceIsOauthCheckOnItsOwnSocket) {
+  // Comments and Description aside, oauth-check.service with the other socket's name.
+  auto settings = [](const std::string& name) {
+    std::istringstream in(read_file(source_dir() + "/conf/systemd/" + name));
+    std::string out;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("#", 0) == 0 || line.rfind("Description=", 0) == 0) continue;
+      for (size_t at = line.find("oauth-check-authz."); at != std::string::npos;
+           at = line.find("oauth-check-authz.", at))
+        line.replace(at, std::string("oauth-check-authz.").size(), "oauth-check.");
+      out += line + "\n";
+    }
+    return out;
+  };
+  std::string authz = read_file(source_dir() + "/conf/systemd/oauth-check-authz.service");
+  EXPECT_TRUE(contains(authz, "\nRequires=oauth-check-authz.socket\n")) << authz;
+  EXPECT_TRUE(contains(authz, "\nAfter=oauth-check-authz.socket ")) << authz;
+  EXPECT_EQ(settings("oauth-check-authz.service"), settings("oauth-check.service"));
+}
+
+TEST(Units, TheSocketFolderLetsTheWebServerGroupIn) {
+  std::string tmpfiles = read_file(source_dir() + "/conf/systemd/oauth-fcgi.tmpfiles");
+  EXPECT_TRUE(contains(tmpfiles, "\nd /run/oauth-fcgi 2750 oauth-fcgi www-data -\n")) << tmpfiles;
+  // The .socket units' sockets are in it and www-data's.
+  for (const std::string& program : kPrograms) {
+    std::string socket = read_file(source_dir() + "/conf/systemd/oauth-" + program + ".socket");
+    EXPECT_TRUE(contains(socket, "\nListenStream=/run/oauth-fcgi/")) << program;
+    EXPECT_TRUE(contains(socket, "\nSocketGroup=www-data\n")) << program;
+  }
+}
+
 // ---- make install -----------------------------------------------------------------
 
 namespace {
@@ -260,8 +408,10 @@ std::set<std::string> expected_layout(const std::string& prefix, const std::stri
   std::set<std::string> want = {prefix + "/bin/oauth-fcgi-smoke",
                                 prefix + "/bin/oauth-fetch",
                                 "/etc/oauth-fcgi/oauth-fcgi.conf.example",
-                                "/etc/oauth-fcgi/nginx/oauth-fcgi.conf",
                                 prefix + "/lib/sysusers.d/oauth-fcgi.conf",
+                                prefix + "/lib/tmpfiles.d/oauth-fcgi.conf",
+                                unit_dir + "/oauth-check-authz.socket",
+                                unit_dir + "/oauth-check-authz.service",
                                 prefix + "/share/doc/oauth-fcgi/README.md",
                                 prefix + "/share/doc/oauth-fcgi/oauth-fcgi.conf.example"};
   for (const std::string& p : kPrograms) {
@@ -269,12 +419,21 @@ std::set<std::string> expected_layout(const std::string& prefix, const std::stri
     want.insert(unit_dir + "/oauth-" + p + ".socket");
     want.insert(unit_dir + "/oauth-" + p + ".service");
   }
-  // Whatever Apache snippets the source tree has.
-  std::string apache = source_dir() + "/conf/apache";
-  if (fs::is_directory(apache))
-    for (const auto& e : fs::directory_iterator(apache))
-      if (e.path().extension() == ".conf")
-        want.insert("/etc/oauth-fcgi/apache/" + e.path().filename().string());
+  // The man pages: one per section, and an alias page for each program's name.
+  want.insert(prefix + "/share/man/man8/oauth-fcgi.8");
+  want.insert(prefix + "/share/man/man5/oauth-fcgi.conf.5");
+  for (const std::string& p : kPrograms)
+    want.insert(prefix + "/share/man/man8/oauth-" + p + ".8");
+  want.insert(prefix + "/share/man/man8/oauth-fetch.8");
+  want.insert(prefix + "/share/man/man8/oauth-fcgi-smoke.8");
+  // Whatever snippets and reference pages the source tree has.
+  auto each_file = [&](const std::string& dir, const std::string& extension, const std::string& to) {
+    for (const auto& e : fs::directory_iterator(source_dir() + dir))
+      if (e.path().extension() == extension) want.insert(to + e.path().filename().string());
+  };
+  each_file("/conf/apache", ".conf", "/etc/oauth-fcgi/apache/");
+  each_file("/conf/nginx", ".conf", "/etc/oauth-fcgi/nginx/");
+  each_file("/docs", ".md", prefix + "/share/doc/oauth-fcgi/docs/");
   return want;
 }
 
@@ -299,11 +458,20 @@ std::pair<int, std::string> verify_units(const std::string& root, const std::vec
   return run(argv);
 }
 
+// Every service: one per program, and oauth-check again for Apache on TCP.
+std::vector<std::string> all_services() {
+  std::vector<std::string> services;
+  for (const std::string& p : kPrograms)
+    services.push_back("oauth-" + p);
+  services.push_back("oauth-check-authz");
+  return services;
+}
+
 std::vector<std::string> all_units() {
   std::vector<std::string> units;
-  for (const std::string& p : kPrograms) {
-    units.push_back("oauth-" + p + ".socket");
-    units.push_back("oauth-" + p + ".service");
+  for (const std::string& s : all_services()) {
+    units.push_back(s + ".socket");
+    units.push_back(s + ".service");
   }
   return units;
 }
@@ -337,6 +505,11 @@ TEST(Install, MakeInstallPutsEveryFileWhereReadmeSaysAndNothingOutsideDestdir) {
         contains(read_file(root + "/usr/local/lib/systemd/system/oauth-" + p + ".socket"), "@PREFIX@"));
   }
   EXPECT_FALSE(contains(read_file(root + "/usr/local/lib/sysusers.d/oauth-fcgi.conf"), "@PREFIX@"));
+  EXPECT_FALSE(contains(read_file(root + "/usr/local/lib/tmpfiles.d/oauth-fcgi.conf"), "@PREFIX@"));
+  std::string authz = read_file(root + "/usr/local/lib/systemd/system/oauth-check-authz.service");
+  EXPECT_TRUE(
+      contains(authz, "\nExecStart=/usr/local/bin/oauth-check --config /etc/oauth-fcgi/oauth-fcgi.conf\n"))
+      << authz;
   EXPECT_TRUE(contains(read_file(root + "/usr/local/lib/sysusers.d/oauth-fcgi.conf"), "\nu oauth-fcgi "));
   struct stat st;
   ASSERT_EQ(stat((root + "/usr/local/bin/oauth-connect").c_str(), &st), 0);
@@ -380,11 +553,11 @@ TEST(Install, InstalledUnitsPassSystemdAnalyzeVerifyAndSecurity) {
   EXPECT_EQ(vout, "") << "verify warns without failing (unknown keys, bad values): none allowed";
 
   // The hardening holds: exposure at most 2.5 of 10 ("OK") for each service.
-  for (const std::string& p : kPrograms) {
+  for (const std::string& s : all_services()) {
     auto [scode, sout] = run({"systemd-analyze", "security", "--offline=yes", "--root=" + dest.path(),
-                              "--threshold=25", "--no-pager", "oauth-" + p + ".service"});
+                              "--threshold=25", "--no-pager", s + ".service"});
     EXPECT_EQ(scode, 0) << sout;
-    EXPECT_TRUE(contains(sout, "Overall exposure level for oauth-" + p + ".service")) << sout;
+    EXPECT_TRUE(contains(sout, "Overall exposure level for " + s + ".service")) << sout;
   }
 
   // The sysusers.d file makes the user the services run as (in root's /etc, a copy of ours).
@@ -405,6 +578,155 @@ TEST(Install, InstalledUnitsPassSystemdAnalyzeVerifyAndSecurity) {
   auto [bcode, bout] = verify_units(dest.path(), {"oauth-broken.service"});
   EXPECT_NE(bcode, 0) << bout;
   EXPECT_TRUE(contains(bout, "oauth-nonexistent")) << bout;
+}
+
+TEST(Install, TmpfilesMakesTheSocketFolderWhereTheServiceUserListensForTheWebServer) {
+  ASSERT_EQ(geteuid(), 0u) << "acts as the service user and as www-data: run as root";
+  TempDir dest;
+  auto [code, out] = make_install(dest.path(), "/usr/local");
+  ASSERT_EQ(code, 0) << out;
+  // The user first (in root's /etc, a copy of ours), then the folder, as at boot.
+  for (const char* f : {"passwd", "group", "shadow", "gshadow"})
+    if (fs::exists(std::string("/etc/") + f))
+      fs::copy_file(std::string("/etc/") + f, dest.file(std::string("etc/") + f));
+  auto [ucode, uout] = run(
+      {"systemd-sysusers", "--root=" + dest.path(), dest.file("usr/local/lib/sysusers.d/oauth-fcgi.conf")});
+  ASSERT_EQ(ucode, 0) << uout;
+  auto [tcode, tout] = run({"systemd-tmpfiles", "--root=" + dest.path(), "--create",
+                            dest.file("usr/local/lib/tmpfiles.d/oauth-fcgi.conf")});
+  ASSERT_EQ(tcode, 0) << tout;
+
+  std::smatch m;
+  std::string passwd = read_file(dest.file("etc/passwd"));
+  ASSERT_TRUE(std::regex_search(passwd, m, std::regex(R"(\noauth-fcgi:x:(\d+):(\d+):)"))) << passwd;
+  uid_t user = static_cast<uid_t>(std::stoul(m[1]));
+  gid_t user_group = static_cast<gid_t>(std::stoul(m[2]));
+  gid_t www = group_id("www-data");
+  std::string folder = dest.file("run/oauth-fcgi");
+  struct stat st;
+  ASSERT_EQ(lstat(folder.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 02750u);
+  EXPECT_EQ(st.st_uid, user);
+  EXPECT_EQ(st.st_gid, www);
+
+  // oauth-connect as that user (not in group www-data), --listen with no socket flags:
+  // the set-group-ID folder gives the socket to www-data, which may connect; others
+  // may not even reach it.
+  ASSERT_EQ(chmod(dest.path().c_str(), 0755), 0);
+  Deployment d;
+  ASSERT_EQ(chmod(d.dir().path().c_str(), 0711), 0);
+  for (const char* f : {"oauth-fcgi.conf", "secret", "github.secret"})
+    ASSERT_EQ(lchown(d.dir().file(f).c_str(), user, user_group), 0) << f;
+  std::string sock = folder + "/connect.sock";
+  std::string log = d.dir().file("connect.log");
+  Process p({"setpriv", "--reuid=" + std::to_string(user), "--regid=" + std::to_string(user_group),
+             "--clear-groups", bin_dir() + "/oauth-connect", "--config", d.config(), "--listen",
+             "unix:" + sock},
+            {}, log);
+  ASSERT_TRUE(wait_until([&] { return socket_listens(sock); })) << read_file(log);
+  ASSERT_EQ(lstat(sock.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, user);
+  EXPECT_EQ(st.st_gid, www);
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  EXPECT_TRUE(user_can_connect("www-data", sock));
+  EXPECT_FALSE(user_can_connect("nobody", sock));
+  expect_program_answers("connect", "unix:" + sock);
+  EXPECT_EQ(p.stop(SIGTERM), 0) << read_file(log);
+}
+
+// ---- scripts/install-deps -----------------------------------------------------------
+
+namespace {
+
+// The package that ships a file, by dpkg -S; tries the /usr-merged twin of the path.
+std::string package_of(const std::string& path) {
+  std::vector<std::string> tries = {path, fs::weakly_canonical(path).string()};
+  for (const std::string& p : std::vector<std::string>(tries))
+    tries.push_back(p.rfind("/usr/", 0) == 0 ? p.substr(4) : "/usr" + p);
+  for (const std::string& p : tries) {
+    auto [code, out] = run({"dpkg", "-S", p});
+    if (code == 0) return out.substr(0, out.find_first_of(":,"));
+  }
+  return "";
+}
+
+// Each package that ships a library one of the built programs needs (readelf -d:
+// NEEDED), with the library: the programs' own links, not their libraries' libraries.
+std::map<std::string, std::string> packages_the_programs_link() {
+  std::map<std::string, std::string> out;
+  std::map<std::string, std::string> package_at; // dpkg -S is slow; the programs share libraries
+  std::vector<std::string> programs = {"oauth-fetch"};
+  for (const std::string& p : kPrograms)
+    programs.push_back("oauth-" + p);
+  for (const std::string& program : programs) {
+    std::string path = bin_dir() + "/" + program;
+    auto [rcode, dynamic] = run({"readelf", "-d", path});
+    EXPECT_EQ(rcode, 0) << dynamic;
+    auto [lcode, ldd] = run({"ldd", path});
+    EXPECT_EQ(lcode, 0) << ldd;
+    // ldd: "\tlibfcgi.so.0 => /lib/x86_64-linux-gnu/libfcgi.so.0 (0x...)"
+    std::map<std::string, std::string> found;
+    for (const std::string& line : lines_of(ldd)) {
+      std::istringstream words(line);
+      std::string lib, arrow, where;
+      if (words >> lib >> arrow >> where && arrow == "=>") found[lib] = where;
+    }
+    // readelf -d: " 0x... (NEEDED)  Shared library: [libfcgi.so.0]"
+    for (const std::string& line : lines_of(dynamic)) {
+      size_t at = line.find("(NEEDED)");
+      if (at != std::string::npos) at = line.find('[', at);
+      if (at == std::string::npos) continue;
+      std::string lib = line.substr(at + 1, line.rfind(']') - at - 1);
+      std::string where = found[lib];
+      EXPECT_FALSE(where.empty()) << program << " needs " << lib << ", which ldd does not find";
+      if (!where.empty() && !package_at.count(where)) package_at[where] = package_of(where);
+      std::string package = where.empty() ? "" : package_at[where];
+      EXPECT_FALSE(package.empty()) << lib << " at " << where << " is in no package";
+      if (!package.empty()) out[package] = lib;
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+TEST(InstallDeps, TheRuntimeRoleIsWhatTheProgramsLinkAndNoServer) {
+  std::string script = source_dir() + "/scripts/install-deps";
+  auto [code, out] = run({script, "--runtime", "--print"});
+  ASSERT_EQ(code, 0) << out;
+  std::vector<std::string> runtime = lines_of(out);
+  ASSERT_FALSE(runtime.empty());
+  for (const std::string& p : runtime)
+    for (const char* server : {"nginx", "apache2", "redis"})
+      EXPECT_NE(p.rfind(server, 0), 0u) << p << ": a host that only runs the programs needs no server";
+
+  std::map<std::string, std::string> linked = packages_the_programs_link();
+  EXPECT_TRUE(linked.count("libfcgi0ldbl")) << "the lookup works: libfcgi is linked";
+  for (const auto& [package, lib] : linked)
+    EXPECT_NE(std::find(runtime.begin(), runtime.end(), package), runtime.end())
+        << package << " (" << lib << ") is linked but not in install-deps --runtime";
+
+  // The build role installs the runtime role too, and what builds the man pages.
+  auto [bcode, bout] = run({script, "--print"});
+  ASSERT_EQ(bcode, 0) << bout;
+  std::vector<std::string> build = lines_of(bout);
+  for (const std::string& p : runtime)
+    EXPECT_NE(std::find(build.begin(), build.end(), p), build.end()) << p;
+  for (const char* p : {"cmake", "libfcgi-dev", "redis-server", "nginx-light", "go-md2man"})
+    EXPECT_NE(std::find(build.begin(), build.end(), p), build.end()) << p;
+  EXPECT_EQ(run({script, "--print", "--runtime"}).second, out) << "flags in either order";
+}
+
+TEST(InstallDeps, HelpAndBadArguments) {
+  std::string script = source_dir() + "/scripts/install-deps";
+  auto [code, out] = run({script, "--help"});
+  EXPECT_EQ(code, 0);
+  for (const char* s : {"Usage: install-deps", "--runtime", "--print"})
+    EXPECT_TRUE(contains(out, s)) << out;
+  auto [bcode, bout] = run({script, "--frobnicate"});
+  EXPECT_EQ(bcode, 2);
+  EXPECT_TRUE(contains(bout, "unknown argument \"--frobnicate\"")) << bout;
 }
 
 // ---- scripts/smoke ------------------------------------------------------------------
@@ -428,15 +750,18 @@ size_t count(const std::string& s, const std::string& what) {
 class Demo {
 public:
   Demo() : state_(dir_.file("demo")), port_(free_port()) {
-    auto [code, out] =
-        run({"bash", "-c",
-             "cd " + source_dir() + " && DEMO_STATE=" + state_ + " DEMO_PORT=" + std::to_string(port_) +
-                 " BUILD=" + bin_dir() + "/.. scripts/demo"},
-            {}, std::chrono::seconds(300));
+    auto [code, out] = run({"bash", "-c",
+                            "cd " + shell_quote(source_dir()) + " && DEMO_STATE=" + shell_quote(state_) +
+                                " DEMO_PORT=" + std::to_string(port_) +
+                                " BUILD=" + shell_quote(bin_dir() + "/..") + " scripts/demo"},
+                           {}, std::chrono::seconds(300));
     ok_ = code == 0;
     out_ = out;
   }
-  ~Demo() { run({"bash", "-c", "cd " + source_dir() + " && DEMO_STATE=" + state_ + " scripts/demo-stop"}); }
+  ~Demo() {
+    run({"bash", "-c",
+         "cd " + shell_quote(source_dir()) + " && DEMO_STATE=" + shell_quote(state_) + " scripts/demo-stop"});
+  }
   bool ok() const { return ok_; }
   const std::string& output() const { return out_; }
   int port() const { return port_; }

@@ -354,12 +354,55 @@ TEST(Options, BadValuesAreRefused) {
   EXPECT_TRUE(parse({"--threads", "1"}).ok());
 }
 
+TEST(Options, SocketGroupAndModeGoWithAUnixListen) {
+  auto o = parse({"--listen", "unix:/run/x.sock"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_FALSE(o->socket_group.has_value());
+  EXPECT_FALSE(o->socket_mode.has_value());
+
+  o = parse({"--socket-group", "root", "--socket-mode", "0640", "--listen", "unix:/run/x.sock"});
+  ASSERT_TRUE(o.ok()) << o.error().reason;
+  EXPECT_EQ(o->socket_group, gid_t{0});
+  EXPECT_EQ(o->socket_mode, mode_t{0640});
+  o = parse({"--listen=unix:/run/x.sock", "--socket-group=0", "--socket-mode=600"});
+  ASSERT_TRUE(o.ok()) << o.error().reason;
+  EXPECT_EQ(o->socket_group, gid_t{0});
+  EXPECT_EQ(o->socket_mode, mode_t{0600});
+}
+
+TEST(Options, SocketGroupAndModeErrorsSayWhatIsWrong) {
+  struct Case {
+    std::vector<const char*> args;
+    std::string reason;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--socket-group", "root"}, "--socket-group applies only to --listen unix:PATH (see --help)"},
+           {{"--listen", "127.0.0.1:9105", "--socket-mode", "0660"},
+            "--socket-mode applies only to --listen unix:PATH (see --help)"},
+           {{"--listen", "unix:/run/x.sock", "--socket-mode", "0668"},
+            "--socket-mode wants an octal mode from 0000 to 0777, e.g. 0660, not \"0668\" (see --help)"},
+           {{"--listen", "unix:/run/x.sock", "--socket-mode", "1660"},
+            "--socket-mode wants an octal mode from 0000 to 0777, e.g. 0660, not \"1660\" (see --help)"},
+           {{"--listen", "unix:/run/x.sock", "--socket-mode="}, "--socket-mode needs a value (see --help)"},
+           {{"--listen", "unix:/run/x.sock", "--socket-group", "no-such-group-here"},
+            "--socket-group: no group \"no-such-group-here\" on this system (see getent group; a number "
+            "works too) (see --help)"},
+           {{"--listen", "unix:/run/x.sock", "--socket-group"},
+            "--socket-group needs a value (see --help)"}}) {
+    auto o = parse(c.args);
+    ASSERT_FALSE(o.ok()) << c.reason;
+    EXPECT_EQ(o.error().kind, ErrorKind::config);
+    EXPECT_EQ(o.error().reason, c.reason);
+  }
+}
+
 TEST(Usage, NamesEveryFlagModeAndExample) {
   Program p{"oauth-profile", "serves /auth/profile", nullptr, ErrorStyle::json};
   std::string u = usage_text(p);
-  for (const char* s : {"oauth-profile", "serves /auth/profile", "--config", "--threads", "--listen",
-                        "--check-config", "--version", "--help", "OAUTH_FCGI_CONFIG", "LISTEN_FDS", "CGI",
-                        "spawn-fcgi", "--listen unix:/run/oauth-fcgi/"})
+  for (const char* s :
+       {"oauth-profile", "serves /auth/profile", "--config", "--threads", "--listen", "--socket-group GROUP",
+        "--socket-mode MODE", "default 0660", "--check-config", "--version", "--help", "OAUTH_FCGI_CONFIG",
+        "LISTEN_FDS", "CGI", "spawn-fcgi", "--listen unix:/run/oauth-fcgi/"})
     EXPECT_TRUE(contains(u, s)) << s;
 }
 
@@ -472,6 +515,19 @@ TEST(EchoProgram, BadFlagExitsTwo) {
   EXPECT_TRUE(contains(out, "unknown option --bogus (see --help)")) << out;
   EXPECT_EQ(testutil::run({echo_path(), "--threads", "0"}).first, 2);
   EXPECT_EQ(testutil::run({echo_path(), "--listen", "garbage"}).first, 2);
+  // The socket flags' mistakes are flag mistakes too: exit 2, before any config is read.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--socket-mode", "0660"},
+        {"--listen", "127.0.0.1:9105", "--socket-group", "www-data"},
+        {"--listen", "unix:/tmp/x.sock", "--socket-mode", "888"},
+        {"--listen", "unix:/tmp/x.sock", "--socket-group", "no-such-group-here"}}) {
+    std::vector<std::string> argv = {echo_path(), "--config", "/nonexistent.conf"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto [c, o] = testutil::run(argv);
+    EXPECT_EQ(c, 2) << o;
+    EXPECT_TRUE(contains(o, "oauth-test-echo: --socket-")) << o;
+    EXPECT_FALSE(contains(o, "nonexistent.conf")) << o;
+  }
 }
 
 TEST(EchoProgram, CheckConfigOkWarnsWhenRedisIsDown) {
@@ -536,6 +592,21 @@ TEST(EchoProgram, ServesOnItsOwnUnixSocket) {
   EXPECT_EQ(echo.process().stop(SIGTERM), 0);
   EXPECT_NE(stat(sock.c_str(), &st), 0) << "the socket file is removed at exit";
   EXPECT_TRUE(contains(config.log(), "event=request")) << config.log();
+}
+
+TEST(EchoProgram, MakesItsUnixSocketWithTheModeAsked) {
+  EchoConfig config;
+  std::string sock = config.dir().file("echo.sock");
+  testutil::Process p({echo_path(), "--config", config.path(), "--listen", "unix:" + sock, "--socket-mode",
+                       "0600", "--socket-group", std::to_string(getegid())},
+                      {}, config.log_file());
+  ASSERT_TRUE(testutil::wait_until([&] { return can_connect("unix:" + sock); })) << config.log();
+  struct stat st;
+  ASSERT_EQ(stat(sock.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(st.st_gid, getegid());
+  expect_echo(fcgitest::fcgi_get("unix:" + sock, nginx_params("GET", "/x")), "/x", "");
+  EXPECT_EQ(p.stop(SIGTERM), 0);
 }
 
 TEST(EchoProgram, ReplacesAStaleSocketFileButNotALiveOne) {
