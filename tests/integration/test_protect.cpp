@@ -100,13 +100,16 @@ TEST(Access, ProtectedLocationHandsIdentityOnlyFromTheCheck) {
       stack.base() + "/private/doc?a=1&b=2");
   Page page =
       b.get(stack.base() + "/private/doc?a=1&b=2",
-            {"X-Auth-User: mallory", "X-Auth-Email: mallory@evil.example", "X-Auth-Provider: forged"});
+            {"X-Auth-User: mallory", "X-Auth-Email: mallory@evil.example", "X-Auth-Provider: forged",
+             "X-Auth-Login: mallory", "X-Auth-Id: 666", "X-Auth-Name: mallory", "X_Auth_User: mallory"});
   EXPECT_EQ(page.status, 200);
-  EXPECT_NE(page.body.find("user=alice email=alice@example.com provider=github uri=/private/doc?a=1&b=2"),
+  EXPECT_NE(page.body.find("user=alice email=alice@example.com provider=github uri=/private/doc?a=1&b=2 "
+                           "login=alice id=1001 name=Alice Example\n"),
             std::string::npos)
       << page.body;
   EXPECT_EQ(page.body.find("mallory"), std::string::npos) << page.body;
   EXPECT_EQ(page.body.find("forged"), std::string::npos) << page.body;
+  EXPECT_EQ(page.body.find("666"), std::string::npos) << page.body;
 }
 
 TEST(SessionExpiry, IdleTimeoutEndsAnUnusedSessionAndUseKeepsItAlive) {

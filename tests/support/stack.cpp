@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <stdexcept>
@@ -172,50 +173,40 @@ void Stack::start_programs() {
 }
 
 void Stack::start_nginx() {
-  std::string snippet = read_file(source_dir() + "/conf/nginx/oauth-fcgi.conf");
-  snippet = replace_all(snippet, "unix:/run/oauth-fcgi/", "unix:" + dir_.path() + "/");
-  dir_.write("oauth-fcgi-nginx.conf", snippet);
+  std::string d = dir_.path();
+  // The shipped snippets as a user installs them, only the sockets moved here.
+  mkdir(dir_.file("nginx").c_str(), 0700);
+  for (const auto& entry : std::filesystem::directory_iterator(source_dir() + "/conf/nginx")) {
+    if (entry.path().extension() != ".conf") continue;
+    std::string snippet = read_file(entry.path().string());
+    snippet = replace_all(snippet, "unix:/run/oauth-fcgi/", "unix:" + d + "/");
+    dir_.write("nginx/" + entry.path().filename().string(), snippet);
+  }
   dir_.write("fastcgi_params", read_file("/etc/nginx/fastcgi_params"));
   mkdir(dir_.file("tmp").c_str(), 0700);
-  std::string d = dir_.path();
+  std::string upstream_port = std::to_string(upstream_port_);
+  std::string site = !options_.nginx_site.empty()
+                         ? options_.nginx_site
+                         : "    location = / { default_type text/plain; return 200 \"home\\n\"; }\n"
+                           "    location /private/ {\n"
+                           "      include nginx/oauth-fcgi-protect.conf;\n"
+                           "      proxy_pass http://127.0.0.1:" +
+                               upstream_port + ";\n    }\n";
+  std::string temp_paths;
+  for (const char* kind : {"client_body", "fastcgi", "proxy", "uwsgi", "scgi"})
+    temp_paths += std::string("  ") + kind + "_temp_path " + d + "/tmp/" + kind + ";\n";
   std::string conf = std::string(geteuid() == 0 ? "user root;\n" : "") + "worker_processes 1;\nerror_log " +
                      d + "/nginx-error.log info;\npid " + d +
-                     "/nginx.pid;\nevents { worker_connections 512; }\nhttp {\n  access_log off;\n"
-                     "  client_body_temp_path " +
-                     d + "/tmp/body;\n  fastcgi_temp_path " + d +
-                     "/tmp/fastcgi;\n"
-                     "  proxy_temp_path " +
-                     d + "/tmp/proxy;\n  uwsgi_temp_path " + d +
-                     "/tmp/uwsgi;\n"
-                     "  scgi_temp_path " +
-                     d +
-                     "/tmp/scgi;\n"
+                     "/nginx.pid;\nevents { worker_connections 512; }\nhttp {\n  access_log off;\n" +
+                     temp_paths + "  server {\n    listen 127.0.0.1:" + std::to_string(nginx_port_) +
+                     ";\n    include nginx/oauth-fcgi.conf;\n" + site +
+                     "  }\n"
                      "  server {\n    listen 127.0.0.1:" +
-                     std::to_string(nginx_port_) +
-                     ";\n"
-                     "    include " +
-                     d +
-                     "/oauth-fcgi-nginx.conf;\n"
-                     "    location = / { default_type text/plain; return 200 \"home\\n\"; }\n"
-                     "    location /private/ {\n"
-                     "      auth_request /auth/check;\n"
-                     "      auth_request_set $oauth_fcgi_redirect $upstream_http_x_auth_redirect;\n"
-                     "      auth_request_set $auth_user $upstream_http_x_auth_user;\n"
-                     "      auth_request_set $auth_email $upstream_http_x_auth_email;\n"
-                     "      auth_request_set $auth_provider $upstream_http_x_auth_provider;\n"
-                     "      error_page 401 = @oauth_fcgi_login;\n"
-                     "      proxy_set_header X-Auth-User $auth_user;\n"
-                     "      proxy_set_header X-Auth-Email $auth_email;\n"
-                     "      proxy_set_header X-Auth-Provider $auth_provider;\n"
-                     "      proxy_pass http://127.0.0.1:" +
-                     std::to_string(upstream_port_) +
-                     ";\n"
-                     "    }\n  }\n"
-                     "  server {\n    listen 127.0.0.1:" +
-                     std::to_string(upstream_port_) +
+                     upstream_port +
                      ";\n"
                      "    location / { default_type text/plain; return 200 \"user=$http_x_auth_user "
-                     "email=$http_x_auth_email provider=$http_x_auth_provider uri=$request_uri\\n\"; }\n"
+                     "email=$http_x_auth_email provider=$http_x_auth_provider uri=$request_uri "
+                     "login=$http_x_auth_login id=$http_x_auth_id name=$http_x_auth_name\\n\"; }\n"
                      "  }\n}\n";
   dir_.write("nginx.conf", conf);
   nginx_ = Process({"nginx", "-p", d + "/", "-c", d + "/nginx.conf", "-g", "daemon off;"}, {},

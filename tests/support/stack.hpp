@@ -1,7 +1,8 @@
 // The whole product on loopback for integration tests: a real redis-server, the dev
 // provider, the five programs on unix sockets, and nginx including the shipped
-// conf/nginx/oauth-fcgi.conf with a protected /private/ location in front of an
-// echo upstream. Everything is stopped by the destructor, pass or fail.
+// conf/nginx/oauth-fcgi.conf with a /private/ location protected by the shipped
+// oauth-fcgi-protect.conf in front of an echo upstream. Everything is stopped by the
+// destructor, pass or fail.
 #pragma once
 
 #include <memory>
@@ -26,6 +27,10 @@ struct StackOptions {
   // type oidc) and the emulator ([provider google], [provider gitlab], [provider sso]).
   bool oidc = false;
   std::vector<std::string> op_args; // more op.mjs flags, e.g. {"--alg", "ES256"}
+  // When set, nginx's server { } holds the shipped oauth-fcgi.conf and then these lines
+  // instead of the default "/" and /private/ locations. Every conf/nginx/*.conf is copied,
+  // only its socket paths changed, beside nginx.conf: `include nginx/oauth-fcgi-protect.conf;`.
+  std::string nginx_site;
 };
 
 class Stack {
@@ -36,6 +41,9 @@ public:
   std::string base() const { return "http://127.0.0.1:" + std::to_string(nginx_port_); }
   std::string provider() const { return "http://127.0.0.1:" + std::to_string(provider_port_); }
   RedisServer& redis() { return *redis_; }
+  // The default site's upstream: answers "user=<X-Auth-User> email=… provider=… uri=<request_uri>
+  // login=… id=… name=…" for any path.
+  std::string upstream() const { return "http://127.0.0.1:" + std::to_string(upstream_port_); }
   // The OIDC emulator (tests/oidc/emulator.mjs) and node oidc-provider; only with options.oidc.
   std::string oidc_emulator() const { return "http://127.0.0.1:" + std::to_string(emulator_port_); }
   std::string oidc_op() const { return "http://127.0.0.1:" + std::to_string(op_port_); }
