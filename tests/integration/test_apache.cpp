@@ -1,18 +1,23 @@
 // The programs behind a real Apache, the ways README "Deploying behind Apache" and
 // conf/apache/ give: mod_proxy_fcgi to programs on unix sockets, mod_fcgid starting
 // them, mod_cgid running them as CGI; and a location protected by oauth-check as a
-// mod_authnz_fcgi authorizer. The whole sign-in each way, with a cookie jar.
+// mod_authnz_fcgi authorizer, over a few pages or over the whole site. The whole
+// sign-in each way, with a cookie jar.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 
 #include "apache.hpp"
 #include "browser.hpp"
+#include "json.hpp"
 
 using testutil::ApacheMode;
+using testutil::ApacheSite;
 using testutil::ApacheStack;
 using testutil::Browser;
 using testutil::Page;
@@ -56,6 +61,64 @@ void expect_whole_sign_in(ApacheStack& apache) {
   EXPECT_EQ(out.status, 303) << out.body;
   EXPECT_EQ(b.get(apache.base() + "/auth/profile").status, 401);
   EXPECT_EQ(b.get(apache.protected_page()).status, 401);
+}
+
+// What oauth-check says of the dev provider's default user, octocat, as the protected
+// CGI at /private/env sees it.
+const char* const kOctocatEnv = "AUTH_EMAIL=octocat@github.example\n"
+                                "AUTH_ID=583231\n"
+                                "AUTH_LOGIN=octocat\n"
+                                "AUTH_NAME=The Octocat\n"
+                                "AUTH_PROVIDER=github\n"
+                                "HTTP_X_AUTH_EMAIL=octocat@github.example\n"
+                                "HTTP_X_AUTH_ID=583231\n"
+                                "HTTP_X_AUTH_LOGIN=octocat\n"
+                                "HTTP_X_AUTH_NAME=The Octocat\n"
+                                "HTTP_X_AUTH_PROVIDER=github\n"
+                                "HTTP_X_AUTH_USER=octocat\n"
+                                "REMOTE_USER=octocat\n";
+
+// Request headers by lower-case name.
+using Headers = std::multimap<std::string, std::string>;
+
+// The identity headers an upstream should get for octocat, each once.
+const Headers kOctocatHeaders = {{"x-auth-user", "octocat"},  {"x-auth-email", "octocat@github.example"},
+                                 {"x-auth-login", "octocat"}, {"x-auth-provider", "github"},
+                                 {"x-auth-id", "583231"},     {"x-auth-name", "The Octocat"}};
+
+// A client posing as someone: every identity header in every spelling a backend may
+// read as it ("-" or "_" between the words).
+std::vector<std::string> forged_identity_headers() {
+  std::vector<std::string> forged = {"Variable-REMOTE_USER: mallory", "Remote-User: mallory"};
+  for (const char* word : {"User", "Email", "Login", "Provider", "Id", "Name"})
+    for (const char* first : {"-", "_"})
+      for (const char* second : {"-", "_"})
+        forged.push_back(std::string("X") + first + "Auth" + second + word + ": mallory");
+  return forged;
+}
+
+// The request headers http_test_server.py's /echo received whose names read as
+// X-Auth-* once "_" is taken for "-" (lower-cased name -> value; a name twice is
+// kept twice).
+Headers identity_headers_received(const std::string& echo) {
+  Headers found;
+  auto doc = oauthfcgi::json_parse(echo);
+  if (!doc.ok()) {
+    ADD_FAILURE() << "the upstream did not answer JSON: " << echo;
+    return found;
+  }
+  const cJSON* headers = cJSON_GetObjectItemCaseSensitive(doc->get(), "headers");
+  const cJSON* pair = nullptr;
+  cJSON_ArrayForEach(pair, headers) {
+    const char* name = cJSON_GetStringValue(cJSON_GetArrayItem(pair, 0));
+    const char* value = cJSON_GetStringValue(cJSON_GetArrayItem(pair, 1));
+    if (!name || !value) continue;
+    std::string normal = name;
+    std::transform(normal.begin(), normal.end(), normal.begin(),
+                   [](unsigned char c) { return c == '_' ? '-' : static_cast<char>(std::tolower(c)); });
+    if (normal.rfind("x-auth-", 0) == 0) found.emplace(normal, value);
+  }
+  return found;
 }
 
 } // namespace
@@ -137,6 +200,31 @@ TEST_F(ApacheAuthorizer, SignedInPageGetsTheIdentityFromOauthCheckOnly) {
   EXPECT_EQ(page.header("x-frame-options"), "DENY");
 }
 
+// An upstream behind ProxyPass gets each identity header once, oauth-check's value,
+// and none of those the client sent, in no spelling.
+TEST_F(ApacheAuthorizer, ProxiedUpstreamGetsTheIdentityFromOauthCheckOnly) {
+  Browser b;
+  ASSERT_EQ(apache_->login(b).status, 302); // octocat
+  Page page = b.get(apache_->protected_upstream() + "?a=1", forged_identity_headers());
+  ASSERT_EQ(page.status, 200) << page.body;
+  Headers received = identity_headers_received(page.body);
+  EXPECT_EQ(received, kOctocatHeaders);
+  for (const auto& [name, value] : kOctocatHeaders)
+    EXPECT_EQ(page.header(name), "") << name << " went back to the browser";
+}
+
+// The same for a CGI, in its environment: the Variable-* of oauth-check (AUTH_ID,
+// AUTH_NAME too) and the headers set from them, nothing the client sent.
+TEST_F(ApacheAuthorizer, CgiGetsTheIdentityFromOauthCheckOnly) {
+  Browser b;
+  ASSERT_EQ(apache_->login(b).status, 302); // octocat
+  Page page = b.get(apache_->protected_env(), forged_identity_headers());
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body, kOctocatEnv);
+  for (const auto& [name, value] : kOctocatHeaders)
+    EXPECT_EQ(page.header(name), "") << name << " went back to the browser";
+}
+
 TEST_F(ApacheAuthorizer, NoSessionIs401WhosePageLeadsToTheSignInAndBack) {
   Browser b;
   auto start = std::chrono::steady_clock::now();
@@ -197,3 +285,71 @@ TEST(ApacheAuthorizerVerdicts, RefusedByARuleIs403AndRedisDownIs503) {
   EXPECT_EQ(b.get(apache.protected_page()).status, 401) << "this Redis forgot the session";
   print_logs_on_failure(&apache);
 }
+
+namespace {
+
+// The whole site behind oauth-fcgi-authz.conf: the sign-in routes stay open all the
+// same, and everything else needs a user.
+void expect_whole_site_sign_in(ApacheStack& apache) {
+  Browser b;
+  Page refused = b.get(apache.protected_env() + "?x=1", forged_identity_headers());
+  EXPECT_EQ(refused.status, 401) << refused.body;
+  EXPECT_EQ(refused.body.find("REMOTE_USER="), npos) << "the page did not run";
+  std::string login = "/auth/connect?return_to=%2Fprivate%2Fenv%3Fx%3D1";
+  EXPECT_NE(refused.body.find("<meta http-equiv=refresh content='0; url=" + login + "'>"), npos)
+      << refused.body;
+  EXPECT_EQ(b.get(apache.protected_upstream()).status, 401);
+
+  // The sign-in routes answer themselves, not with the sign-in page: oauth-profile's
+  // own 401, in JSON.
+  Page profile = b.get(apache.base() + "/auth/profile");
+  EXPECT_EQ(profile.status, 401);
+  EXPECT_EQ(profile.header("content-type"), "application/json") << profile.body;
+
+  // Where the 401 page sends the browser: connect, the provider, the callback, and
+  // back to the page, which now runs with the identity.
+  Page landed = b.follow(b.get(apache.base() + login), apache.base());
+  EXPECT_EQ(landed.status, 200) << landed.body;
+  EXPECT_EQ(landed.body, kOctocatEnv);
+  ASSERT_FALSE(b.trail.empty());
+  EXPECT_EQ(b.trail.back(), apache.base() + "/private/env?x=1");
+
+  Page echo = b.get(apache.protected_upstream(), forged_identity_headers());
+  EXPECT_EQ(echo.status, 200) << echo.body;
+  EXPECT_EQ(identity_headers_received(echo.body), kOctocatHeaders);
+  profile = b.get(apache.base() + "/auth/profile");
+  EXPECT_EQ(profile.status, 200) << profile.body;
+  EXPECT_NE(profile.body.find("\"login\":\"octocat\""), npos) << profile.body;
+
+  Page out = b.request("POST", apache.base() + "/auth/logout");
+  EXPECT_EQ(out.status, 303) << out.body;
+  EXPECT_EQ(b.get(apache.protected_env()).status, 401);
+}
+
+std::string mode_test_name(const ::testing::TestParamInfo<ApacheMode>& info) {
+  static const char* const names[] = {"ProxyFcgi", "Fcgid", "Cgi"};
+  return names[static_cast<int>(info.param)];
+}
+
+} // namespace
+
+// <Location /> after the sign-in snippet's Include overrides the snippet's "Require
+// all granted": oauth-fcgi-authz.conf's own exemption keeps the sign-in open.
+class ApacheWholeSite : public ::testing::TestWithParam<ApacheMode> {};
+
+TEST_P(ApacheWholeSite, SignInWorksThroughTheProtectedSite) {
+  ApacheStack apache(GetParam(), ApacheSite::whole_site);
+  expect_whole_site_sign_in(apache);
+  print_logs_on_failure(&apache);
+}
+
+// <Location /> before the Include: the snippet's own grant comes last.
+TEST(ApacheWholeSiteFirst, SignInWorksWithTheLocationBeforeTheSnippet) {
+  ApacheStack apache(ApacheMode::proxy_fcgi, ApacheSite::whole_site_first);
+  expect_whole_site_sign_in(apache);
+  print_logs_on_failure(&apache);
+}
+
+INSTANTIATE_TEST_SUITE_P(EachWay, ApacheWholeSite,
+                         ::testing::Values(ApacheMode::proxy_fcgi, ApacheMode::fcgid, ApacheMode::cgi),
+                         mode_test_name);

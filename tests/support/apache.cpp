@@ -4,6 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <stdexcept>
 
@@ -38,31 +42,46 @@ userinfo_url = @PROVIDER@/github/api/user
 emails_url = @PROVIDER@/github/api/user/emails
 )";
 
-// A server of its own: nothing from /etc/apache2, every path in the temp dir. The
-// site includes the shipped snippets the way the README says.
+// A server of its own: nothing from /etc/apache2, every path in the temp dir, quoted.
+// The site includes the shipped snippets the way the README says; @PROTECT_FIRST@
+// and @PROTECT@ are where it may include oauth-fcgi-authz.conf.
 const char* const kApacheConfig = R"(ServerRoot "@DIR@"
 ServerName 127.0.0.1
 Listen 127.0.0.1:@PORT@
-PidFile @DIR@/apache.pid
-ErrorLog @DIR@/apache-error.log
+PidFile "@DIR@/apache.pid"
+ErrorLog "@DIR@/apache-error.log"
 LogLevel warn
-DefaultRuntimeDir @DIR@/run
-Mutex file:@DIR@/run default
+DefaultRuntimeDir "@DIR@/run"
+Mutex "file:@DIR@/run" default
 @USER@@MODULES@@SERVER@
-Include @DIR@/apache/oauth-fcgi-authz-provider.conf
+Include "@DIR@/apache/oauth-fcgi-authz-provider.conf"
 
 <VirtualHost 127.0.0.1:@PORT@>
     DocumentRoot "@DIR@/htdocs"
-    Include @DIR@/apache/oauth-fcgi-@MODE@.conf
+@PROTECT_FIRST@    Include "@DIR@/apache/oauth-fcgi-@MODE@.conf"
 
-    ScriptAlias /private/ @DIR@/cgi-bin/
-    <Directory @DIR@/cgi-bin>
+    ScriptAlias /private/ "@DIR@/cgi-bin/"
+    <Directory "@DIR@/cgi-bin">
         Require all granted
     </Directory>
-    <Location /private/>
-        Include @DIR@/apache/oauth-fcgi-authz.conf
+    ProxyPass /app "http://127.0.0.1:@UPSTREAM@/echo"
+@PROTECT@</VirtualHost>
+)";
+
+// Protecting what the site has, one location at a time...
+const char* const kProtectPrivatePaths = R"(    <Location /private/>
+        Include "@DIR@/apache/oauth-fcgi-authz.conf"
     </Location>
-</VirtualHost>
+    <Location /app>
+        Include "@DIR@/apache/oauth-fcgi-authz.conf"
+    </Location>
+)";
+
+// ...or all of it (after the sign-in snippet's Include, this section overrides the
+// snippet's own "Require all granted").
+const char* const kProtectWholeSite = R"(    <Location />
+        Include "@DIR@/apache/oauth-fcgi-authz.conf"
+    </Location>
 )";
 
 // The protected page: what Apache handed it, one line each.
@@ -73,6 +92,12 @@ printf 'REMOTE_USER=%s\nAUTH_EMAIL=%s\nAUTH_LOGIN=%s\nAUTH_PROVIDER=%s\n' \
 printf 'HTTP_X_AUTH_USER=%s\nHTTP_X_AUTH_EMAIL=%s\nHTTP_X_AUTH_LOGIN=%s\nHTTP_X_AUTH_PROVIDER=%s\n' \
   "$HTTP_X_AUTH_USER" "$HTTP_X_AUTH_EMAIL" "$HTTP_X_AUTH_LOGIN" "$HTTP_X_AUTH_PROVIDER"
 printf 'REQUEST_URI=%s\n' "$REQUEST_URI"
+)";
+
+// The other protected page: every variable about the user, whoever set it.
+const char* const kEnv = R"(#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+env | grep -E '^(REMOTE_USER|AUTH_[A-Z0-9_]*|HTTP_[A-Z0-9_]*AUTH[A-Z0-9_]*)=' | LC_ALL=C sort
 )";
 
 // text with every key of `values` replaced by its value. Each key must be there: a
@@ -100,15 +125,16 @@ void share_with_web_server(const std::string& path, mode_t mode) {
     throw std::runtime_error("cannot hand " + path + " to " + kWebUser);
 }
 
-// mod_fcgid and mod_cgid run the built programs as www-data: every folder on the
-// way must let others through.
+// Every folder on the way to path must let others through, or Apache's user cannot
+// reach what the stack puts there.
 void require_reachable_by_others(const std::string& path) {
   if (geteuid() != 0) return;
   for (size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
     std::string dir = path.substr(0, slash);
     struct stat st;
     if (stat(dir.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH))
-      throw std::runtime_error(dir + " is not searchable by others, so apache2's user cannot run " + path);
+      throw std::runtime_error(dir + " is not searchable by others, so apache2's user cannot reach " + path +
+                               ": make it so (chmod o+x) or give /tmp its usual mode 1777");
   }
 }
 
@@ -118,11 +144,12 @@ std::string mode_name(ApacheMode mode) {
   return names[static_cast<int>(mode)];
 }
 
-// The modules each way needs on top of the common ones, as the snippets say.
+// The modules the test site needs (the CGIs, the proxied echo), those the authz
+// snippets say, and those each way of reaching the programs says.
 std::vector<std::string> modules(ApacheMode mode) {
-  std::vector<std::string> m = {"mpm_event", "authz_core", "authn_core",  "authz_user",
-                                "alias",     "cgid",       "authnz_fcgi", "headers"};
-  if (mode == ApacheMode::proxy_fcgi) m.insert(m.end(), {"proxy", "proxy_fcgi"});
+  std::vector<std::string> m = {"mpm_event", "authz_core", "authn_core", "authz_user",  "alias",
+                                "cgid",      "proxy",      "proxy_http", "authnz_fcgi", "headers"};
+  if (mode == ApacheMode::proxy_fcgi) m.emplace_back("proxy_fcgi");
   if (mode == ApacheMode::fcgid) m.emplace_back("fcgid");
   if (mode == ApacheMode::cgi) m.emplace_back("env");
   return m;
@@ -130,17 +157,43 @@ std::vector<std::string> modules(ApacheMode mode) {
 
 } // namespace
 
-ApacheStack::ApacheStack(ApacheMode mode)
-    : mode_(mode), redis_(std::make_unique<RedisServer>()), port_(free_port()), provider_port_(free_port()),
-      check_port_(free_port()) {
-  require_reachable_by_others(bin_dir() + "/oauth-connect");
+WebServerDir::WebServerDir() {
+  std::string tmpl = "/tmp/oauthfcgi-apache-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error(std::string("mkdtemp under /tmp: ") + strerror(errno));
+  path_ = tmpl;
+}
+
+WebServerDir::~WebServerDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string WebServerDir::write(const std::string& name, const std::string& content) const {
+  std::string p = file(name);
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << content;
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + p);
+  chmod(p.c_str(), 0600);
+  return p;
+}
+
+ApacheStack::ApacheStack(ApacheMode mode, ApacheSite site)
+    : mode_(mode), site_(site), redis_(std::make_unique<RedisServer>()), port_(free_port()),
+      provider_port_(free_port()), check_port_(free_port()), upstream_port_(free_port()) {
+  require_reachable_by_others(dir_.path());
   provider_ = Process({"/usr/bin/python3", source_dir() + "/tests/dev_provider/dev_provider.py", "--port",
                        std::to_string(provider_port_), "--client",
                        "github-client:github-secret:" + base() + "/auth/callback/github"},
                       {}, dir_.file("provider.log"));
+  upstream_ = Process({"/usr/bin/python3", source_dir() + "/tests/support/http_test_server.py", "--port",
+                       std::to_string(upstream_port_)},
+                      {}, dir_.file("upstream.log"));
   write_files();
   if (!wait_until([&] { return port_open(provider_port_); }))
     throw std::runtime_error("dev provider did not start: " + read_file(dir_.file("provider.log")));
+  if (!wait_until([&] { return port_open(upstream_port_); }))
+    throw std::runtime_error("http_test_server.py did not start: " + read_file(dir_.file("upstream.log")));
   start_programs();
   start_apache();
 }
@@ -150,6 +203,7 @@ ApacheStack::~ApacheStack() {
   check_.stop();
   for (auto& p : programs_)
     p.stop();
+  upstream_.stop();
   provider_.stop();
 }
 
@@ -161,6 +215,23 @@ void ApacheStack::write_program_config(const std::string& extra) {
   share_with_web_server(dir_.write("oauth-fcgi.conf", config + extra), 0640);
 }
 
+// mod_fcgid and mod_cgid run the programs as Apache's user, who may not be able to
+// reach the build (a checkout under /root or any mktemp -d folder is 0700): they run
+// copies in bin/ here.
+void ApacheStack::copy_programs() {
+  std::string bin = dir_.file("bin");
+  mkdir(bin.c_str(), 0755);
+  share_with_web_server(bin, 0750);
+  for (const char* name : kSignInPrograms) {
+    std::string program = std::string("oauth-") + name;
+    std::error_code ec;
+    std::filesystem::copy_file(bin_dir() + "/" + program, bin + "/" + program, ec);
+    if (ec) throw std::runtime_error("cannot copy " + bin_dir() + "/" + program + ": " + ec.message());
+    chmod((bin + "/" + program).c_str(), 0700);
+    share_with_web_server(bin + "/" + program, 0750);
+  }
+}
+
 void ApacheStack::write_files() {
   const std::string& d = dir_.path();
   share_with_web_server(d, 0710);
@@ -169,17 +240,23 @@ void ApacheStack::write_files() {
   share_with_web_server(dir_.write("secret", "0123456789abcdef0123456789abcdef-apache-secret"), 0640);
   share_with_web_server(dir_.write("github.secret", "github-secret\n"), 0640);
   write_program_config("");
-  std::string whoami = dir_.write("cgi-bin/whoami", kWhoami);
-  chmod(whoami.c_str(), 0700);
-  share_with_web_server(whoami, 0750);
+  for (const auto& [name, script] : {std::pair{"whoami", kWhoami}, std::pair{"env", kEnv}}) {
+    std::string path = dir_.write(std::string("cgi-bin/") + name, script);
+    chmod(path.c_str(), 0700);
+    share_with_web_server(path, 0750);
+  }
 
   // The shipped snippets, with their paths pointed here.
   std::string conf = source_dir() + "/conf/apache/";
   std::string snippet = "oauth-fcgi-" + mode_name(mode_) + ".conf";
-  std::map<std::string, std::string> paths = {
-      {"/usr/local/bin/", bin_dir() + "/"},
-      {"/etc/oauth-fcgi/oauth-fcgi.conf", dir_.file("oauth-fcgi.conf")}};
-  if (mode_ == ApacheMode::proxy_fcgi) paths = {{"unix:/run/oauth-fcgi/", "unix:" + d + "/"}};
+  std::map<std::string, std::string> paths;
+  if (mode_ == ApacheMode::proxy_fcgi) {
+    paths = {{"unix:/run/oauth-fcgi/", "unix:" + d + "/"}};
+  } else {
+    copy_programs();
+    paths = {{"@PREFIX@/bin/", d + "/bin/"},
+             {"/etc/oauth-fcgi/oauth-fcgi.conf", dir_.file("oauth-fcgi.conf")}};
+  }
   dir_.write("apache/" + snippet, fill(read_file(conf + snippet), paths, snippet));
   dir_.write("apache/oauth-fcgi-authz-provider.conf",
              fill(read_file(conf + "oauth-fcgi-authz-provider.conf"),
@@ -195,11 +272,19 @@ void ApacheStack::write_files() {
   // puts them under /run/apache2).
   std::string server =
       mode_ == ApacheMode::fcgid
-          ? "FcgidIPCDir " + d + "/run/fcgidsock\nFcgidProcessTableFile " + d + "/run/fcgid_shm\n"
+          ? "FcgidIPCDir \"" + d + "/run/fcgidsock\"\nFcgidProcessTableFile \"" + d + "/run/fcgid_shm\"\n"
           : "";
-  dir_.write("apache2.conf", fill(kApacheConfig,
+  std::string protect = site_ == ApacheSite::whole_site      ? kProtectWholeSite
+                        : site_ == ApacheSite::private_paths ? kProtectPrivatePaths
+                                                             : "";
+  std::string protect_first = site_ == ApacheSite::whole_site_first ? kProtectWholeSite : "";
+  // These first: what they bring in has @DIR@ of its own.
+  std::string config =
+      fill(kApacheConfig, {{"@PROTECT@", protect}, {"@PROTECT_FIRST@", protect_first}}, "the Apache config");
+  dir_.write("apache2.conf", fill(config,
                                   {{"@DIR@", d},
                                    {"@PORT@", std::to_string(port_)},
+                                   {"@UPSTREAM@", std::to_string(upstream_port_)},
                                    {"@USER@", user},
                                    {"@MODULES@", load},
                                    {"@SERVER@", server},
