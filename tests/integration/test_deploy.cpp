@@ -504,6 +504,12 @@ TEST(Install, MakeInstallPutsEveryFileWhereReadmeSaysAndNothingOutsideDestdir) {
     EXPECT_FALSE(
         contains(read_file(root + "/usr/local/lib/systemd/system/oauth-" + p + ".socket"), "@PREFIX@"));
   }
+  // The Apache snippets that start the programs name them where they were installed.
+  for (const char* snippet : {"oauth-fcgi-fcgid.conf", "oauth-fcgi-cgi.conf"}) {
+    std::string text = read_file(root + "/etc/oauth-fcgi/apache/" + snippet);
+    EXPECT_FALSE(contains(text, "@PREFIX@")) << snippet;
+    EXPECT_TRUE(contains(text, "/usr/local/bin/oauth-connect")) << snippet;
+  }
   EXPECT_FALSE(contains(read_file(root + "/usr/local/lib/sysusers.d/oauth-fcgi.conf"), "@PREFIX@"));
   EXPECT_FALSE(contains(read_file(root + "/usr/local/lib/tmpfiles.d/oauth-fcgi.conf"), "@PREFIX@"));
   std::string authz = read_file(root + "/usr/local/lib/systemd/system/oauth-check-authz.service");
