@@ -209,11 +209,12 @@ TEST_F(Handlers, ProfileAndCheckWithoutSessionAre401) {
 }
 
 TEST_F(Handlers, DefaultProviderSkipsTheChooserForA401) {
-  load_config("[server]\npublic_url = https://www.example.com\nsecret_file = secret\ndefault_provider = corp\n"
-              "[provider github]\ntype = github\nclient_id = Iv1.abc\nclient_secret = s\n"
-              "[provider corp]\ntype = oauth2\nclient_id = corp-id\nclient_secret = corp-secret\n"
-              "authorize_url = http://127.0.0.1:9/authorize\ntoken_url = http://127.0.0.1:9/token\n"
-              "userinfo_url = http://127.0.0.1:9/userinfo\n");
+  load_config(
+      "[server]\npublic_url = https://www.example.com\nsecret_file = secret\ndefault_provider = corp\n"
+      "[provider github]\ntype = github\nclient_id = Iv1.abc\nclient_secret = s\n"
+      "[provider corp]\ntype = oauth2\nclient_id = corp-id\nclient_secret = corp-secret\n"
+      "authorize_url = http://127.0.0.1:9/authorize\ntoken_url = http://127.0.0.1:9/token\n"
+      "userinfo_url = http://127.0.0.1:9/userinfo\n");
   Response c = call(handle_check, {{"SCRIPT_NAME", "/auth/check"}, {"REQUEST_URI", "/private/"}});
   EXPECT_EQ(c.status, 401);
   EXPECT_EQ(*c.header("X-Auth-Redirect"), "/auth/connect/corp?return_to=%2Fprivate%2F");
