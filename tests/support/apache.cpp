@@ -157,27 +157,6 @@ std::vector<std::string> modules(ApacheMode mode) {
 
 } // namespace
 
-WebServerDir::WebServerDir() {
-  std::string tmpl = "/tmp/oauthfcgi-apache-XXXXXX";
-  if (!mkdtemp(tmpl.data())) throw std::runtime_error(std::string("mkdtemp under /tmp: ") + strerror(errno));
-  path_ = tmpl;
-}
-
-WebServerDir::~WebServerDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-std::string WebServerDir::write(const std::string& name, const std::string& content) const {
-  std::string p = file(name);
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << content;
-  out.close();
-  if (!out) throw std::runtime_error("cannot write " + p);
-  chmod(p.c_str(), 0600);
-  return p;
-}
-
 ApacheStack::ApacheStack(ApacheMode mode, ApacheSite site)
     : mode_(mode), site_(site), redis_(std::make_unique<RedisServer>()), port_(free_port()),
       provider_port_(free_port()), check_port_(free_port()), upstream_port_(free_port()) {

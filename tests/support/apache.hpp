@@ -33,24 +33,6 @@ enum class ApacheSite {
   whole_site_first, // the same <Location />, written before the Include
 };
 
-// A fresh folder under /tmp, removed with all it holds by the destructor. Not under
-// $TMPDIR: Apache's user must reach it, and $TMPDIR may be private (pam_tmpdir's
-// /tmp/user/<uid> is mode 0700).
-class WebServerDir {
-public:
-  WebServerDir();
-  ~WebServerDir();
-  WebServerDir(const WebServerDir&) = delete;
-  WebServerDir& operator=(const WebServerDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  // Writes content to name (mode 0600) and returns the full path.
-  std::string write(const std::string& name, const std::string& content) const;
-
-private:
-  std::string path_;
-};
-
 class ApacheStack {
 public:
   explicit ApacheStack(ApacheMode mode, ApacheSite site = ApacheSite::private_paths);
@@ -91,7 +73,9 @@ private:
 
   ApacheMode mode_;
   ApacheSite site_;
-  WebServerDir dir_;
+  // Under /tmp, not $TMPDIR: Apache's user must reach it, and $TMPDIR may be private
+  // (pam_tmpdir's /tmp/user/<uid> is mode 0700).
+  TempDir dir_{"/tmp"};
   std::unique_ptr<RedisServer> redis_;
   int port_, provider_port_, check_port_, upstream_port_;
   Process provider_, upstream_, apache_, check_;

@@ -57,10 +57,11 @@ bool port_open(int port) {
   return ok;
 }
 
-TempDir::TempDir() {
-  const char* base = getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/oauthfcgi-test-XXXXXX";
-  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+TempDir::TempDir(const std::string& parent) {
+  const char* env = getenv("TMPDIR");
+  std::string base = !parent.empty() ? parent : env && *env ? env : "/tmp";
+  std::string tmpl = base + "/oauthfcgi-test-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp under " + base + ": " + strerror(errno));
   path_ = tmpl;
 }
 
@@ -74,6 +75,7 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << content;
   out.close();
+  if (!out) throw std::runtime_error("cannot write " + p);
   chmod(p.c_str(), 0600);
   return p;
 }

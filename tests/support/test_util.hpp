@@ -20,10 +20,11 @@ bool wait_until(const std::function<bool()>& pred,
                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
 // True when something accepts TCP connections on 127.0.0.1:port.
 bool port_open(int port);
-// A fresh directory under $TMPDIR, removed (recursively) by the destructor.
+// A fresh directory under `parent` (default $TMPDIR, else /tmp), removed (recursively)
+// by the destructor.
 class TempDir {
 public:
-  TempDir();
+  explicit TempDir(const std::string& parent = "");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
