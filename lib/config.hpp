@@ -1,5 +1,6 @@
-// The config file of DESIGN.md, typed and immutable once loaded. Passed around as
-// const Config&; nothing else in the program is global.
+// The config file (docs/configuration.md) as typed structs, immutable once loaded
+// and passed around as const Config&; the problems a load found; parse_config and
+// load_config, the entry points. How a file is read: config_*.cpp.
 #pragma once
 
 #include <cstdint>

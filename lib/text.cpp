@@ -1,14 +1,39 @@
+// The ASCII text helpers of text.hpp.
 #include "text.hpp"
 
+#include <charconv>
 #include <cstdio>
 
 namespace oauthfcgi {
 
+bool is_ascii_space(char c) {
+  return kAsciiSpace.find(c) != std::string_view::npos;
+}
+
+bool is_ascii_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool is_ascii_alnum(char c) {
+  return is_ascii_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+char ascii_tolower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
 std::string ascii_lowercase(std::string_view s) {
   std::string out(s);
   for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    c = ascii_tolower(c);
   return out;
+}
+
+bool ascii_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (ascii_tolower(a[i]) != ascii_tolower(b[i])) return false;
+  return true;
 }
 
 bool starts_with(std::string_view s, std::string_view prefix) {
@@ -17,6 +42,27 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string_view ascii_trim(std::string_view s, std::string_view chars) {
+  size_t first = s.find_first_not_of(chars);
+  if (first == std::string_view::npos) return s.substr(s.size());
+  return s.substr(first, s.find_last_not_of(chars) - first + 1);
+}
+
+std::optional<long> parse_long(std::string_view s) {
+  long out = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return out;
+}
+
+std::optional<unsigned long> parse_uint(std::string_view s, unsigned long max) {
+  // from_chars takes no '+' and, for an unsigned type, no '-'.
+  unsigned long out = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || out > max) return std::nullopt;
+  return out;
 }
 
 std::string printable_excerpt(std::string_view s, size_t max) {
