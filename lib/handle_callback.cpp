@@ -1,4 +1,5 @@
-// GET <prefix>/callback/<provider>?code=…&state=…
+// GET <prefix>/callback/<provider>?code=…&state=…: the state checked, the code
+// exchanged, the user read and allowed, the session stored and its cookie set.
 #include "access.hpp"
 #include "flow.hpp"
 #include "github.hpp"
@@ -43,7 +44,7 @@ Response provider_refused(const Request& request, Context& ctx, const Provider& 
   return fail(ctx,
               make_error(ErrorKind::provider_error, provider.name + " refused the sign-in: " +
                                                         printable_excerpt(error, 64) + "." + said),
-              ErrorStyle::html, "callback");
+              "callback");
 }
 
 // The code -> tokens (checked: the ID token for OpenID types) -> the user.
@@ -64,75 +65,60 @@ Result<std::pair<TokenSet, Profile>> sign_in(Context& ctx, const Provider& provi
   return std::pair{std::move(tokens.value()), std::move(profile.value())};
 }
 
-// pc: the configured provider the route names, or nullptr.
-Response callback_flow(const Request& request, Context& ctx, const ProviderConfig* pc) {
-  const Config& config = ctx.config;
-  if (request.method() != "GET")
-    return fail(ctx, make_error(ErrorKind::method_not_allowed, "the sign-in answer comes by GET"),
-                ErrorStyle::html, "callback")
-        .add_header("Allow", "GET");
-  if (!pc)
-    return fail(ctx, make_error(ErrorKind::not_found, "no such provider"), ErrorStyle::html, "callback");
-  auto provider = ready_provider(*pc, ctx);
-  if (!provider.ok()) return fail(ctx, provider.error(), ErrorStyle::html, "callback");
+// RFC 9207: an OpenID server says who answered. Checked when it promises to, and
+// whenever present: an answer from another server (mix-up) is refused.
+Result<void> check_issuer(const Request& request, const Provider& provider) {
+  if (!provider.openid) return {};
+  ParamLookup iss = request.query_param("iss");
+  bool present = iss.state != ParamState::missing;
+  if ((present && (iss.state != ParamState::single || iss.value != provider.issuer)) ||
+      (!present && provider.iss_parameter_supported))
+    return make_error(ErrorKind::bad_request, present ? "the sign-in answer names another issuer (iss)"
+                                                      : "the sign-in answer lacks the issuer (iss)");
+  return {};
+}
 
-  // RFC 9207: an OpenID server says who answered. Checked when it promises to, and
-  // whenever present: an answer from another server (mix-up) is refused.
-  if (provider->openid) {
-    ParamLookup iss = request.query_param("iss");
-    bool present = iss.state != ParamState::missing;
-    if ((present && (iss.state != ParamState::single || iss.value != provider->issuer)) ||
-        (!present && provider->iss_parameter_supported))
-      return fail(ctx,
-                  make_error(ErrorKind::bad_request, present ? "the sign-in answer names another issuer (iss)"
-                                                             : "the sign-in answer lacks the issuer (iss)"),
-                  ErrorStyle::html, "callback");
-  }
+// What the provider's answer carries, once its state is taken and matches this
+// browser and provider.
+struct Answer {
+  std::string code;
+  LoginState login;
+};
 
-  if (ParamLookup error = request.query_param("error"); error.state != ParamState::missing)
-    return provider_refused(request, ctx, *provider, error.value);
-
+Result<Answer> take_answer(const Request& request, Context& ctx, const Provider& provider) {
   auto state = single(request, "state");
-  if (!state.ok()) return fail(ctx, state.error(), ErrorStyle::html, "callback");
+  if (!state.ok()) return state.error();
   auto code = single(request, "code");
-  if (!code.ok()) return fail(ctx, code.error(), ErrorStyle::html, "callback");
-  auto binding = request.cookie(binding_cookie_name(config));
+  if (!code.ok()) return code.error();
+  auto binding = request.cookie(binding_cookie_name(ctx.config));
   if (!binding || !is_token_shaped(*binding))
-    return fail(
-        ctx, make_error(ErrorKind::bad_request, "this browser did not start the sign-in (no binding cookie)"),
-        ErrorStyle::html, "callback");
-
+    return make_error(ErrorKind::bad_request, "this browser did not start the sign-in (no binding cookie)");
   // Taken atomically: of two callbacks with one state, exactly one gets the record.
-  AuthStore auth(ctx.store, ctx.keys);
-  auto taken = auth.take_state(*state);
-  if (!taken.ok()) return fail(ctx, taken.error(), ErrorStyle::html, "callback");
+  auto taken = AuthStore(ctx.store, ctx.keys).take_state(*state);
+  if (!taken.ok()) return taken.error();
   if (!taken->has_value())
-    return fail(ctx,
-                make_error(ErrorKind::bad_request, "the sign-in link is unknown, expired or already used"),
-                ErrorStyle::html, "callback");
-  const LoginState& login = **taken;
-  if (login.provider != provider->name)
-    return fail(ctx, make_error(ErrorKind::bad_request, "the sign-in was started for another provider"),
-                ErrorStyle::html, "callback");
+    return make_error(ErrorKind::bad_request, "the sign-in link is unknown, expired or already used");
+  LoginState& login = **taken;
+  if (login.provider != provider.name)
+    return make_error(ErrorKind::bad_request, "the sign-in was started for another provider");
   if (!constant_time_equal(login.binding, binding_mac(ctx.keys, *binding)))
-    return fail(ctx, make_error(ErrorKind::bad_request, "the sign-in was started in another browser"),
-                ErrorStyle::html, "callback");
+    return make_error(ErrorKind::bad_request, "the sign-in was started in another browser");
+  return Answer{std::move(code.value()), std::move(login)};
+}
 
-  long now = unix_now();
-  auto signed_in = sign_in(ctx, *provider, *code, login, now);
-  if (!signed_in.ok()) return fail(ctx, signed_in.error(), ErrorStyle::html, "callback");
-  auto& [tokens, profile] = *signed_in;
-
-  // The access rules: a user outside them gets no session.
+// The signed-in user: checked against the access rules, given a new session.
+Response start_session(Context& ctx, const ProviderConfig& pc, const Provider& provider, TokenSet tokens,
+                       Profile profile, const LoginState& login, long now) {
+  const Config& config = ctx.config;
   std::vector<std::string> orgs;
-  if (needs_github_orgs(config, *pc)) {
-    auto read = github_orgs(ctx.http, *provider, tokens);
-    if (!read.ok()) return fail(ctx, read.error(), ErrorStyle::html, "callback");
+  if (needs_github_orgs(config, pc)) {
+    auto read = github_orgs(ctx.http, provider, tokens);
+    if (!read.ok()) return fail(ctx, read.error(), "callback");
     orgs = std::move(read.value());
   }
-  if (AccessDecision access = check_access(config, *pc, profile, orgs); !access.allowed) {
+  if (AccessDecision access = check_access(config, pc, profile, orgs); !access.allowed) {
     ctx.log.info("access_denied",
-                 {{"provider", provider->name}, {"user", profile.user()}, {"reason", access.reason}});
+                 {{"provider", provider.name}, {"user", profile.user()}, {"reason", access.reason}});
     return Response::html_page(
         403, "Not allowed", "You signed in as " + profile.user() + ", who is not allowed to use this site.",
         login_path(config), "Sign in with another account");
@@ -141,24 +127,42 @@ Response callback_flow(const Request& request, Context& ctx, const ProviderConfi
   // A new session id at every login: a value planted before login is never promoted.
   std::string cookie_value = random_token(32);
   Session session{std::move(profile), std::move(tokens), now, now + config.session.ttl, std::move(orgs)};
+  AuthStore auth(ctx.store, ctx.keys);
   if (auto stored = auth.put_session(cookie_value, session, session_ttl(session, config.session, now));
       !stored.ok())
-    return fail(ctx, stored.error(), ErrorStyle::html, "callback");
+    return fail(ctx, stored.error(), "callback");
 
-  ctx.log.info("login", {{"provider", provider->name}, {"user", session.profile.user()}});
+  ctx.log.info("login", {{"provider", provider.name}, {"user", session.profile.user()}});
   Response r = Response::redirect(302, config.server.public_url + login.return_to);
   r.add_header("Referrer-Policy", "no-referrer");
   r.set_cookie(make_cookie(config, session_cookie_name(config), cookie_value, config.session.ttl));
   return r;
 }
 
+// pc: the configured provider the route names, or nullptr.
+Response callback_flow(const Request& request, Context& ctx, const ProviderConfig* pc) {
+  if (!pc) return fail(ctx, make_error(ErrorKind::not_found, "no such provider"), "callback");
+  auto provider = ready_provider(*pc, ctx);
+  if (!provider.ok()) return fail(ctx, provider.error(), "callback");
+  if (auto issuer = check_issuer(request, *provider); !issuer.ok())
+    return fail(ctx, issuer.error(), "callback");
+  if (ParamLookup error = request.query_param("error"); error.state != ParamState::missing)
+    return provider_refused(request, ctx, *provider, error.value);
+  auto answer = take_answer(request, ctx, *provider);
+  if (!answer.ok()) return fail(ctx, answer.error(), "callback");
+
+  long now = unix_now();
+  auto signed_in = sign_in(ctx, *provider, answer->code, answer->login, now);
+  if (!signed_in.ok()) return fail(ctx, signed_in.error(), "callback");
+  auto& [tokens, profile] = *signed_in;
+  return start_session(ctx, *pc, *provider, std::move(tokens), std::move(profile), answer->login, now);
+}
+
 } // namespace
 
 // Every answer names the provider in the request's log line, when it is a configured one.
 Response handle_callback(const Request& request, Context& ctx) {
-  auto tail = route_tail(request, ctx.config, "/callback");
-  auto name = tail ? provider_from_tail(*tail) : std::nullopt;
-  const ProviderConfig* pc = name && !name->empty() ? ctx.config.find_provider(*name) : nullptr;
+  const ProviderConfig* pc = ctx.config.find_provider(ctx.route_name);
   Response r = callback_flow(request, ctx, pc);
   if (pc) r.annotate("provider", pc->name);
   return r;

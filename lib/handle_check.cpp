@@ -19,11 +19,11 @@ Response handle_check(const Request& request, Context& ctx) {
     r.add_header("X-Auth-Redirect", login + "?" + build_query({{"return_to", back}}));
     return r;
   };
-  auto cookie = session_cookie(request, config);
+  const auto& cookie = ctx.session;
   if (!cookie) return unauthenticated();
   auto session = AuthStore(ctx.store, ctx.keys)
                      .use_session(*cookie, ctx.config.session, unix_now(), SessionPart::identity);
-  if (!session.ok()) return fail(ctx, session.error(), ErrorStyle::status_only, "check");
+  if (!session.ok()) return fail(ctx, session.error(), "check");
   if (!session->has_value()) return unauthenticated();
   const Profile& p = (*session)->profile;
   // Rules are applied again on every check: a changed rule takes effect at once.

@@ -1,4 +1,5 @@
-// GET <prefix>/connect[/<provider>][?return_to=/path]
+// GET <prefix>/connect[/<provider>][?return_to=/path]: the chooser page, or the
+// start of a sign-in at the provider.
 #include "flow.hpp"
 #include "handlers.hpp"
 #include "return_to.hpp"
@@ -35,7 +36,7 @@ Response start_login(const Request& request, Context& ctx, const ProviderConfig&
                      const std::string& return_to) {
   const Config& config = ctx.config;
   auto provider = ready_provider(pc, ctx);
-  if (!provider.ok()) return fail(ctx, provider.error(), ErrorStyle::html, "connect");
+  if (!provider.ok()) return fail(ctx, provider.error(), "connect");
 
   // One binding value per browser, reused while it lives, so logins in several tabs all complete.
   std::string binding;
@@ -51,11 +52,10 @@ Response start_login(const Request& request, Context& ctx, const ProviderConfig&
   LoginState login{provider->name, binding_mac(ctx.keys, binding), pkce.verifier, nonce, return_to,
                    unix_now()};
   AuthStore auth(ctx.store, ctx.keys);
-  if (auto stored = auth.put_state(state, login); !stored.ok())
-    return fail(ctx, stored.error(), ErrorStyle::html, "connect");
+  if (auto stored = auth.put_state(state, login); !stored.ok()) return fail(ctx, stored.error(), "connect");
 
   auto url = authorize_url(*provider, redirect_uri(config, provider->name), state, pkce.challenge, nonce);
-  if (!url.ok()) return fail(ctx, url.error(), ErrorStyle::html, "connect");
+  if (!url.ok()) return fail(ctx, url.error(), "connect");
   ctx.log.info("login_started", {{"provider", provider->name}});
   Response r = Response::redirect(302, *url);
   r.add_header("Referrer-Policy", "no-referrer");
@@ -68,21 +68,13 @@ Response start_login(const Request& request, Context& ctx, const ProviderConfig&
 
 Response handle_connect(const Request& request, Context& ctx) {
   const Config& config = ctx.config;
-  if (request.method() != "GET" && request.method() != "HEAD")
-    return fail(ctx, make_error(ErrorKind::method_not_allowed, "use GET to sign in"), ErrorStyle::html,
-                "connect")
-        .add_header("Allow", "GET, HEAD");
-  auto tail = route_tail(request, config, "/connect");
-  auto name = tail ? provider_from_tail(*tail) : std::nullopt;
-  if (!name)
-    return fail(ctx, make_error(ErrorKind::not_found, "no such sign-in page"), ErrorStyle::html, "connect");
   std::string return_to = return_to_or_default(request, config);
-  if (name->empty()) return chooser(config, return_to);
+  if (ctx.route_name.empty()) return chooser(config, return_to);
 
-  const ProviderConfig* pc = config.find_provider(*name);
+  const ProviderConfig* pc = config.find_provider(ctx.route_name);
   if (!pc)
-    return fail(ctx, make_error(ErrorKind::not_found, "no provider named \"" + *name + "\""),
-                ErrorStyle::html, "connect");
+    return fail(ctx, make_error(ErrorKind::not_found, "no provider named \"" + ctx.route_name + "\""),
+                "connect");
   // Every answer from here on names the provider in the request's log line.
   Response r = start_login(request, ctx, *pc, return_to);
   r.annotate("provider", pc->name);

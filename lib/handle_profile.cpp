@@ -23,21 +23,17 @@ Result<bool> wants_refresh(const Request& request) {
 } // namespace
 
 Response handle_profile(const Request& request, Context& ctx) {
-  if (request.method() != "GET" && request.method() != "HEAD")
-    return fail(ctx, make_error(ErrorKind::method_not_allowed, "use GET"), ErrorStyle::json, "profile")
-        .add_header("Allow", "GET, HEAD");
   auto refresh = wants_refresh(request);
-  if (!refresh.ok()) return fail(ctx, refresh.error(), ErrorStyle::json, "profile");
-  auto cookie = session_cookie(request, ctx.config);
-  if (!cookie)
-    return error_response(make_error(ErrorKind::unauthenticated, "not signed in"), ErrorStyle::json);
+  if (!refresh.ok()) return fail(ctx, refresh.error(), "profile");
+  const auto& cookie = ctx.session;
+  if (!cookie) return error_answer(ctx, make_error(ErrorKind::unauthenticated, "not signed in"));
   // Only ?refresh=1 calls the provider and so needs the tokens themselves.
   auto session = AuthStore(ctx.store, ctx.keys)
                      .use_session(*cookie, ctx.config.session, unix_now(),
                                   *refresh ? SessionPart::all : SessionPart::identity);
-  if (!session.ok()) return fail(ctx, session.error(), ErrorStyle::json, "profile");
+  if (!session.ok()) return fail(ctx, session.error(), "profile");
   if (!session->has_value())
-    return error_response(make_error(ErrorKind::unauthenticated, "not signed in"), ErrorStyle::json);
+    return error_answer(ctx, make_error(ErrorKind::unauthenticated, "not signed in"));
   Session current = std::move(**session);
   if (*refresh) {
     const ProviderConfig* pc = ctx.config.find_provider(current.profile.provider);
@@ -45,11 +41,11 @@ Response handle_profile(const Request& request, Context& ctx) {
       return fail(ctx,
                   make_error(ErrorKind::unauthenticated,
                              "the provider of this session is no longer configured: sign in again"),
-                  ErrorStyle::json, "profile");
+                  "profile");
     auto provider = ready_provider(*pc, ctx);
-    if (!provider.ok()) return fail(ctx, provider.error(), ErrorStyle::json, "profile");
+    if (!provider.ok()) return fail(ctx, provider.error(), "profile");
     auto refetched = refetch_profile(ctx, *provider, *cookie, std::move(current));
-    if (!refetched.ok()) return fail(ctx, refetched.error(), ErrorStyle::json, "profile");
+    if (!refetched.ok()) return fail(ctx, refetched.error(), "profile");
     current = std::move(refetched.value());
   }
   // The profile, and what is known of the token: expiry, validity, scopes. Never the token.

@@ -1,16 +1,18 @@
-// The five endpoints of DESIGN.md, one file each (handle_*.cpp). Each takes the
-// request and the worker's context and returns the answer; they never touch a
-// socket, so tests drive them with a MemoryStore and a fake HttpClient.
+// The five endpoints of DESIGN.md, one file each (handle_*.cpp), and what they share
+// (web.cpp). Each takes the request and the context the pipeline filled from its
+// route (routes.cpp: method, error style, name, session cookie) and returns the
+// answer; they never touch a socket, so tests drive them with a MemoryStore and a
+// fake HttpClient.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "context.hpp"
 #include "provider.hpp"
 #include "request.hpp"
 #include "response.hpp"
-#include "serve.hpp"
 
 namespace oauthfcgi {
 
@@ -29,20 +31,10 @@ std::string binding_cookie_name(const Config& config);
 Cookie make_cookie(const Config& config, std::string name, std::string value, std::optional<long> max_age);
 // Our random values are 43 base64url chars; anything else in a cookie is treated as absent.
 bool is_token_shaped(std::string_view value);
-// The part of the route after route_prefix + endpoint ("/connect"): "" or "/name".
-// nullopt when the route is not under that endpoint.
-std::optional<std::string> route_tail(const Request& request, const Config& config,
-                                      std::string_view endpoint);
-// Provider name from a tail "/name"; empty when the tail is empty; nullopt when malformed.
-std::optional<std::string> provider_from_tail(const std::string& tail);
 // The provider of a config section, ready to use: type defaults applied and, for
 // OpenID Connect types, the discovery document read (cached in the process and in Redis).
 Result<Provider> ready_provider(const ProviderConfig& config, Context& context);
 // The session cookie's value when it is present and well-formed.
 std::optional<std::string> session_cookie(const Request& request, const Config& config);
-// An HTML error page whose link starts a new login.
-Response error_page(const Context& context, const Error& error);
-// Logs an error with its reason (never a secret) and answers it per style.
-Response fail(const Context& context, const Error& error, ErrorStyle style, std::string_view event);
 
 } // namespace oauthfcgi

@@ -1,53 +1,47 @@
-// The serve loop every program hands its handler to: common flags, config,
-// the four run modes of DESIGN.md (own socket, inherited fd 0, LISTEN_FDS fd 3,
-// plain CGI), N worker threads each with its own Store and HttpClient, limits
-// checked before the handler, one log line per request, clean SIGTERM shutdown.
+// What a program is (its routes) and the one call its main() makes: run_program
+// reads the flags and the config, picks the run mode (own socket, inherited fd 0,
+// LISTEN_FDS fd 3, plain CGI) and serves every request through handle_request.
+// Where the parts live: options.cpp (flags, --help), pipeline.cpp (limits, route
+// table, logging, errors), fcgi_loop.cpp (threads, accept, shutdown), cgi.cpp,
+// check_config_output.cpp, serve.cpp (start-up).
 #pragma once
-
-#include <sys/types.h>
 
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
+#include <vector>
 
-#include "config.hpp"
-#include "crypto.hpp"
-#include "http_client.hpp"
-#include "log.hpp"
-#include "request.hpp"
-#include "response.hpp"
-#include "store.hpp"
+#include "context.hpp"
+#include "options.hpp"
 
 namespace oauthfcgi {
 
-// What a handler may use. One per worker thread; config and keys are shared, read-only.
-struct Context {
-  const Config& config;
-  const Keys& keys;
-  Store& store;
-  HttpClient& http;
-  const Log& log; // carries this request's id
-};
+// What may follow a route's path: nothing, or "/<name>" (letters, digits, '-', '_').
+enum class RouteTail { none, optional_name, name };
 
-using Handler = std::function<Response(const Request&, Context&)>;
+// One row of a program's route table: what the pipeline checks before the handler.
+struct Route {
+  std::string name;                 // "connect": the log event of the pipeline's refusals
+  std::string path;                 // after route_prefix, e.g. "/connect"; "" takes every path
+  RouteTail tail = RouteTail::none; // the name goes to Context::route_name
+  std::vector<std::string> methods; // the methods taken, in Allow's order; empty takes any
+  ErrorStyle error_style = ErrorStyle::html;
+  bool reads_session = false; // the session cookie goes to Context::session
+  Handler handler = {};
+  std::string wrong_method; // the 405's reason
+  std::string not_found;    // the 404's reason (a path or name the route does not take)
+};
 
 struct Program {
   std::string name;    // "oauth-profile"
   std::string summary; // one line for --help: what it serves
-  Handler handler;
+  // Without routes: one route taking every path and method, answering in error_style.
+  Handler handler = {};
   ErrorStyle error_style = ErrorStyle::html;
+  // The route table; a path no row takes is refused as the first row refuses it.
+  std::vector<Route> routes = {};
 };
 
-struct Options {
-  std::string config_path;           // resolved: --config, $OAUTH_FCGI_CONFIG, default
-  std::optional<int> threads;        // --threads
-  std::string listen;                // --listen unix:PATH | HOST:PORT; empty = inherited/CGI
-  std::optional<gid_t> socket_group; // --socket-group, resolved; only with --listen unix:
-  std::optional<mode_t> socket_mode; // --socket-mode; only with --listen unix:
-  bool check_config = false, version = false, help = false;
-};
-Result<Options> parse_options(int argc, const char* const* argv);
 std::string usage_text(const Program& program);
 
 // Per-thread services; the defaults make a RedisStore and a CurlHttpClient.
@@ -57,11 +51,8 @@ struct Services {
 };
 Services default_services();
 
-// route_prefix + "/connect": where every "start again" link and 401 redirect points.
-std::string login_path(const Config& config);
-
-// Runs one request through limits, handler and error mapping, and logs it.
-// Exceptions from the handler become a 500; nothing escapes.
+// Runs one request through limits, route table, handler and error mapping, and logs
+// it. Exceptions from the handler become a 500; nothing escapes.
 Response handle_request(const Program& program, const Request& request, Context& context);
 
 // main() of every program: returns the process exit status (2 bad flag, 1 bad

@@ -1,10 +1,10 @@
-// oauth-callback: see DESIGN.md "Programs and routes".
-#include "handlers.hpp"
+// oauth-callback: see DESIGN.md "Programs and routes"; its route: lib/routes.cpp.
+#include "routes.hpp"
 
 int main(int argc, char** argv) {
-  return oauthfcgi::run_program(
-      {"oauth-callback",
-       "serves GET <route_prefix>/callback/<provider>: finishes a sign-in and sets the session cookie",
-       oauthfcgi::handle_callback, oauthfcgi::ErrorStyle::html},
-      argc, argv);
+  oauthfcgi::Program program{
+      "oauth-callback",
+      "serves GET <route_prefix>/callback/<provider>: finishes a sign-in and sets the session cookie"};
+  program.routes = {oauthfcgi::route("callback")};
+  return oauthfcgi::run_program(program, argc, argv);
 }

@@ -1,10 +1,9 @@
-// oauth-check: see DESIGN.md "Programs and routes".
-#include "handlers.hpp"
+// oauth-check: see DESIGN.md "Programs and routes"; its route: lib/routes.cpp.
+#include "routes.hpp"
 
 int main(int argc, char** argv) {
-  return oauthfcgi::run_program({"oauth-check",
-                                 "serves <route_prefix>/check for nginx auth_request and Apache FastCGI "
-                                 "authorizers: 200 + identity headers, or 401",
-                                 oauthfcgi::handle_check, oauthfcgi::ErrorStyle::status_only},
-                                argc, argv);
+  oauthfcgi::Program program{"oauth-check", "serves <route_prefix>/check for nginx auth_request and Apache "
+                                            "FastCGI authorizers: 200 + identity headers, or 401"};
+  program.routes = {oauthfcgi::route("check")};
+  return oauthfcgi::run_program(program, argc, argv);
 }

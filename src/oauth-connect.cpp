@@ -1,10 +1,9 @@
-// oauth-connect: see DESIGN.md "Programs and routes".
-#include "handlers.hpp"
+// oauth-connect: see DESIGN.md "Programs and routes"; its route: lib/routes.cpp.
+#include "routes.hpp"
 
 int main(int argc, char** argv) {
-  return oauthfcgi::run_program({"oauth-connect",
-                                 "serves GET <route_prefix>/connect[/<provider>]: starts a sign-in (state, "
-                                 "PKCE, redirect to the provider)",
-                                 oauthfcgi::handle_connect, oauthfcgi::ErrorStyle::html},
-                                argc, argv);
+  oauthfcgi::Program program{"oauth-connect", "serves GET <route_prefix>/connect[/<provider>]: starts a "
+                                              "sign-in (state, PKCE, redirect to the provider)"};
+  program.routes = {oauthfcgi::route("connect")};
+  return oauthfcgi::run_program(program, argc, argv);
 }

@@ -1,9 +1,9 @@
-// oauth-logout: see DESIGN.md "Programs and routes".
-#include "handlers.hpp"
+// oauth-logout: see DESIGN.md "Programs and routes"; its route: lib/routes.cpp.
+#include "routes.hpp"
 
 int main(int argc, char** argv) {
-  return oauthfcgi::run_program({"oauth-logout",
-                                 "serves POST <route_prefix>/logout: ends the session and expires its cookie",
-                                 oauthfcgi::handle_logout, oauthfcgi::ErrorStyle::html},
-                                argc, argv);
+  oauthfcgi::Program program{"oauth-logout",
+                             "serves POST <route_prefix>/logout: ends the session and expires its cookie"};
+  program.routes = {oauthfcgi::route("logout")};
+  return oauthfcgi::run_program(program, argc, argv);
 }

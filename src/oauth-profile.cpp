@@ -1,10 +1,10 @@
-// oauth-profile: see DESIGN.md "Programs and routes".
-#include "handlers.hpp"
+// oauth-profile: see DESIGN.md "Programs and routes"; its route: lib/routes.cpp.
+#include "routes.hpp"
 
 int main(int argc, char** argv) {
-  return oauthfcgi::run_program(
-      {"oauth-profile",
-       "serves GET <route_prefix>/profile: the signed-in user as JSON (401 without a session)",
-       oauthfcgi::handle_profile, oauthfcgi::ErrorStyle::json},
-      argc, argv);
+  oauthfcgi::Program program{
+      "oauth-profile",
+      "serves GET <route_prefix>/profile: the signed-in user as JSON (401 without a session)"};
+  program.routes = {oauthfcgi::route("profile")};
+  return oauthfcgi::run_program(program, argc, argv);
 }

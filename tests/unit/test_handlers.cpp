@@ -1,10 +1,11 @@
-// The five handlers driven with a MemoryStore and a scripted provider: the whole
-// login, and every refusal the contract names, without sockets.
+// The five handlers on their routes (the pipeline in process) with a MemoryStore and a
+// scripted provider: the whole login, and every refusal the contract names, without sockets.
 #include "handlers.hpp"
 
 #include <gtest/gtest.h>
 
 #include "handler_harness.hpp"
+#include "routes.hpp"
 
 using namespace oauthfcgi;
 
@@ -28,9 +29,17 @@ protected:
         R"({"login":"octocat","id":583231,"name":"The Octocat","email":"octo@example.com","avatar_url":null})");
   }
 
-  Response call(Response (*handler)(const Request&, Context&), Request::Env env) {
+  // Runs the request through the pipeline, on the route of the table whose handler this is.
+  using HandlerFn = Response (*)(const Request&, Context&);
+  Response call(HandlerFn handler, Request::Env env) {
+    Program program{"test", ""};
+    for (const Route& r : route_table()) {
+      const HandlerFn* fn = r.handler.target<HandlerFn>();
+      if (fn && *fn == handler) program.routes = {r};
+    }
+    EXPECT_EQ(program.routes.size(), 1u);
     Context ctx = context();
-    return handler(Request(std::move(env)), ctx);
+    return handle_request(program, Request(std::move(env)), ctx);
   }
 
   static std::map<std::string, std::string> cookies_of(const Response& r) {

@@ -8,6 +8,7 @@
 
 #include "handler_harness.hpp"
 #include "handlers.hpp"
+#include "routes.hpp"
 
 using namespace oauthfcgi;
 
@@ -56,7 +57,7 @@ protected:
   testutil::LogLines lines_;
 };
 
-const Program kConnect{"oauth-connect", "", handle_connect, ErrorStyle::html};
+const Program kConnect{"oauth-connect", "", nullptr, ErrorStyle::html, {route("connect")}};
 
 } // namespace
 

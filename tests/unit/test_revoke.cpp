@@ -328,6 +328,7 @@ protected:
   }
   Response logout() {
     Context ctx = context();
+    ctx.session = kCookie; // what the pipeline reads for the logout route
     return handle_logout(Request({{"REQUEST_METHOD", "POST"},
                                   {"SCRIPT_NAME", "/auth/logout"},
                                   {"HTTP_ORIGIN", "https://www.example.com"},

@@ -1,0 +1,264 @@
+// Run modes 1-3, the FastCGI loop: worker threads each with their own Store and
+// HttpClient accepting on one listening socket, request bodies read and drained,
+// and the shutdown on SIGTERM/SIGINT once requests in flight are answered.
+#include <fastcgi.h>
+#include <fcgiapp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "run_modes.hpp"
+
+namespace oauthfcgi {
+namespace {
+
+// Unread request body drained after the answer so a kept connection stays in step;
+// past this much we close the connection instead.
+constexpr size_t kMaxDrainBytes = size_t{4} << 20;
+
+struct Server {
+  Server(const Serving& s, int fd) : serving(s), config(s.config), log(s.log), listen_fd(fd) {}
+  const Serving& serving;
+  const Config& config;
+  const Log& log;
+  int listen_fd;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> failed{false};
+  std::atomic<int> alive{0};
+  std::mutex mu;
+  std::condition_variable idle;
+  int busy = 0; // requests in flight, under mu
+};
+
+// Counts a request in flight for the whole of its handling.
+class BusyGuard {
+public:
+  explicit BusyGuard(Server& s) : s_(s) {
+    std::lock_guard<std::mutex> lock(s_.mu);
+    ++s_.busy;
+  }
+  ~BusyGuard() {
+    std::lock_guard<std::mutex> lock(s_.mu);
+    if (--s_.busy == 0) s_.idle.notify_all();
+  }
+  BusyGuard(const BusyGuard&) = delete;
+  BusyGuard& operator=(const BusyGuard&) = delete;
+
+private:
+  Server& s_;
+};
+
+std::string read_stream(FCGX_Stream* in, size_t n) {
+  std::string body(n, '\0');
+  size_t got = 0;
+  while (got < n) {
+    int want = static_cast<int>(std::min<size_t>(n - got, INT_MAX));
+    int r = FCGX_GetStr(&body[got], want, in);
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  body.resize(got);
+  return body;
+}
+
+// Reads what is left of STDIN, so the next request on a kept connection starts at
+// a record boundary. False when there was too much to drain.
+bool drain_stream(FCGX_Stream* in) {
+  char buf[8192];
+  size_t total = 0;
+  while (total <= kMaxDrainBytes) {
+    int r = FCGX_GetStr(buf, sizeof buf, in);
+    if (r <= 0) return FCGX_GetError(in) == 0;
+    total += static_cast<size_t>(r);
+  }
+  return false;
+}
+
+// Serves one request. True when all of its input was read, so that closing the
+// connection can't reset it under an answer the web server has yet to read.
+bool serve_one(Server& s, FCGX_Request& req, Context& ctx) {
+  Request::Env env = Request::Env::from_envp(req.envp);
+  std::string body;
+  // The body is read only once its size is known to be acceptable.
+  bool body_read = check_limits(env, s.config.limits).ok();
+  if (body_read) body = read_stream(req.in, *content_length(env));
+  Response response = handle_request(s.serving.program, Request(std::move(env), std::move(body)), ctx);
+  std::string out = response.serialize();
+  // The answer normally leaves at FCGX_FClose, with the end of the stream and
+  // END_REQUEST, in one write: nginx then has it whole (an auth_request closes the
+  // connection after the headers, and a second write met EPIPE). Only when an unread
+  // body is to be drained first does the answer go now.
+  bool sent = FCGX_PutStr(out.data(), static_cast<int>(out.size()), req.out) >= 0;
+  if (sent && !body_read) sent = FCGX_FFlush(req.out) >= 0;
+  if (!sent) s.log.debug("client_gone");
+  // A FastCGI authorizer (Apache mod_authnz_fcgi) is sent no STDIN stream at all:
+  // draining it would hold back END_REQUEST until the web server gives up.
+  if (req.role == FCGI_AUTHORIZER) {
+    req.keepConnection = 0;
+    return true;
+  }
+  if (drain_stream(req.in)) return true;
+  req.keepConnection = 0;
+  return false;
+}
+
+// Waits for the next request. False when the worker should end.
+bool accept_next(Server& s, FCGX_Request& req) {
+  while (!s.stopping.load()) {
+    int rc = FCGX_Accept_r(&req);
+    if (rc >= 0) return true;
+    if (s.stopping.load()) return false;
+    int e = -rc;
+    if (e == EBADF || e == ENOTSOCK || e == EINVAL) {
+      s.log.error("accept_failed", {{"error", std::strerror(e)}});
+      return false;
+    }
+    // EMFILE and friends: pass, don't spin.
+    s.log.warn("accept_failed", {{"error", e > 0 ? std::strerror(e) : "protocol error"}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+// One accepted request, answered and finished.
+void serve_accepted(Server& s, FCGX_Request& req, Context& ctx) {
+  bool input_read = false;
+  {
+    BusyGuard busy(s);
+    try {
+      input_read = serve_one(s, req, ctx);
+    } catch (const std::exception& e) {
+      s.log.error("request_failed", {{"error", e.what()}});
+    } catch (...) {
+      s.log.error("request_failed");
+    }
+    // Closing both output streams sends END_REQUEST: the answer is complete. What
+    // Finish_r adds (libfcgi lingers up to 2 s on closing a connection) need not
+    // hold up a shutdown, so it runs outside the busy count.
+    FCGX_FClose(req.err);
+    FCGX_FClose(req.out);
+  }
+  // Stopping: have the web server open its next connection to a live process.
+  if (s.stopping.load()) req.keepConnection = 0;
+  // libfcgi closes a connection by shutting down its side and waiting (up to 2 s)
+  // for the web server to close: a second wake-up and three system calls per
+  // request. That wait only matters when unread input could turn the close into
+  // a reset; with all input read, a detached request is closed at once.
+  if (input_read && !req.keepConnection) FCGX_Detach(&req);
+  FCGX_Finish_r(&req);
+}
+
+void worker(Server& s) {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<HttpClient> http;
+  try {
+    store = make_store(s.serving.services, s.config);
+    http = make_http(s.serving.services, s.config);
+    if (!store || !http) s.log.error("worker_failed", {{"error", "no store or HTTP client"}});
+  } catch (const std::exception& e) {
+    s.log.error("worker_failed", {{"error", e.what()}});
+  }
+  FCGX_Request req;
+  if (store && http && FCGX_InitRequest(&req, s.listen_fd, 0) == 0) {
+    Context ctx{s.config, s.serving.keys, *store, *http, s.log};
+    while (accept_next(s, req))
+      serve_accepted(s, req, ctx);
+    FCGX_Free(&req, 1);
+  }
+  if (--s.alive == 0 && !s.stopping.load()) {
+    // Nobody left to serve: wake main (it waits for signals) to exit with an error.
+    s.failed = true;
+    ::kill(::getpid(), SIGTERM);
+  }
+}
+
+std::vector<std::thread> start_workers(Server& s, int threads) {
+  std::vector<std::thread> workers;
+  for (int i = 0; i < threads; ++i) {
+    try {
+      ++s.alive;
+      workers.emplace_back(worker, std::ref(s));
+    } catch (const std::system_error& e) {
+      --s.alive;
+      s.log.error("thread_failed", {{"error", e.what()}});
+      break;
+    }
+  }
+  return workers;
+}
+
+// The signal that ends the run; SIGHUP is logged and ignored.
+int wait_for_stop(Server& s, const sigset_t& signals) {
+  int sig = 0;
+  while (true) {
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig != SIGHUP) return sig;
+    s.log.info("sighup_ignored", {{"hint", "restart the process to reload the config"}});
+  }
+}
+
+} // namespace
+
+int serve_fastcgi(const Serving& serving, int listen_fd, int threads, RunMode mode,
+                  const OwnedSocketFile& owned) {
+  Server s(serving, listen_fd);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  // Blocked before the threads exist, so they inherit the mask and only sigwait sees them.
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  FCGX_Init();
+
+  std::vector<std::thread> workers = start_workers(s, threads);
+  if (workers.empty()) {
+    owned.remove();
+    return 1;
+  }
+  s.log.info(
+      "started",
+      {{"mode", run_mode_name(mode)}, {"threads", std::to_string(workers.size())}, {"version", kVersion}});
+  int sig = wait_for_stop(s, signals);
+  s.stopping = true;
+  FCGX_ShutdownPending();
+  if (!s.failed.load()) s.log.info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  // Threads blocked in accept() only wake when the socket is shut down; closing it is
+  // not enough. An inherited socket is shared (systemd, spawn-fcgi -F siblings), so we
+  // leave it alone: its idle workers simply die with the process.
+  if (mode == RunMode::own_socket) ::shutdown(s.listen_fd, SHUT_RDWR);
+
+  // In-flight requests finish; a request cannot outlast the provider timeout by much.
+  auto grace = std::chrono::milliseconds(s.config.http.timeout_ms) + std::chrono::seconds(5);
+  {
+    std::unique_lock<std::mutex> lock(s.mu);
+    if (!s.idle.wait_for(lock, grace, [&] { return s.busy == 0; }))
+      s.log.warn("stop_timeout", {{"in_flight", std::to_string(s.busy)}});
+  }
+  owned.remove();
+  s.log.info("stopped");
+  // Workers blocked reading the next request of a kept-alive connection never wake
+  // up, so they are not joined: the process ends here.
+  for (auto& t : workers)
+    t.detach();
+  (void)std::fflush(stdout);
+  (void)std::fflush(stderr);
+  std::_Exit(s.failed.load() ? 1 : 0);
+}
+
+} // namespace oauthfcgi
