@@ -1,3 +1,4 @@
+// The Store lock, its timing and the wait for its release (lock.hpp).
 #include "lock.hpp"
 
 #include <algorithm>
@@ -49,15 +50,8 @@ void StoreLock::release() {
   (void)store_.remove_if_equals(key_, owner_);
 }
 
-void StoreLock::keep_alive(HttpRequest& request) {
-  request.heartbeat = [this] { extend(); };
-  request.heartbeat_every = timing_.heartbeat;
-}
-
-Result<HttpResponse> LeaseKeepingHttp::send(const HttpRequest& request) {
-  HttpRequest r = request;
-  lock_.keep_alive(r);
-  return inner_.send(r);
+Heartbeat StoreLock::heartbeat() {
+  return Heartbeat{[this] { extend(); }, timing_.heartbeat};
 }
 
 bool LockRelease::held_by(std::string_view purpose) const {

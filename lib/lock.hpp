@@ -3,19 +3,19 @@
 // purpose ("refresh:", "token:") and 128 random bits — and only it extends or
 // releases the lock (compare-and-delete), so an owner whose lease ran out can't
 // release its successor's. The lease bounds how long a crashed owner blocks the
-// others; a live owner extends it while a slow HTTP call runs (HttpRequest's
-// heartbeat, on its own thread and Store connection). The others poll for the
+// others; a live owner extends it while it waits on something slow, through its
+// heartbeat() (lease_http.hpp wires that to an HTTP call). The others poll for the
 // release with short sleeps, up to a deadline, and then use what the owner stored.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config.hpp"
 #include "error.hpp"
-#include "http_client.hpp"
 #include "store.hpp"
 
 namespace oauthfcgi {
@@ -30,6 +30,12 @@ struct LockTiming {
 // extensions; wait: [http] timeout_ms plus two Redis round trips (the owner's call,
 // then its write); poll: 25 ms.
 LockTiming lock_timing(const Config& config);
+
+// What keeps a lease while its owner waits: `beat` called every `every` extends it.
+struct Heartbeat {
+  std::function<void()> beat;
+  std::chrono::milliseconds every;
+};
 
 // One hold of the lock at `key`, released (by its owner only) when it goes out of scope.
 class StoreLock {
@@ -49,8 +55,9 @@ public:
   void extend();
   // Compare-and-delete; nothing when not held. Also done by the destructor.
   void release();
-  // Makes `request` extend this lock's lease every timing.heartbeat while it runs.
-  void keep_alive(HttpRequest& request);
+  // extend(), every timing.heartbeat, for whoever runs the slow call. Valid while
+  // this StoreLock lives.
+  Heartbeat heartbeat();
 
   bool held() const { return held_; }
   const std::string& key() const { return key_; }
@@ -62,17 +69,6 @@ private:
   std::string owner_;
   LockTiming timing_;
   bool held_ = false;
-};
-
-// An HttpClient whose every call extends `lock`'s lease while the server answers.
-class LeaseKeepingHttp : public HttpClient {
-public:
-  LeaseKeepingHttp(HttpClient& inner, StoreLock& lock) : inner_(inner), lock_(lock) {}
-  Result<HttpResponse> send(const HttpRequest& request) override;
-
-private:
-  HttpClient& inner_;
-  StoreLock& lock_;
 };
 
 struct LockRelease {

@@ -6,6 +6,7 @@
 #include "crypto.hpp"
 #include "flow.hpp"
 #include "jose.hpp"
+#include "store_keys.hpp"
 #include "text.hpp"
 
 namespace oauthfcgi {
@@ -14,10 +15,6 @@ namespace {
 // What we can verify; intersected with what the server says it signs with.
 const std::vector<std::string> kSupportedAlgs = {"RS256", "RS384", "RS512", "PS256", "PS384",
                                                  "PS512", "ES256", "ES384", "ES512", "EdDSA"};
-
-std::string cache_key(std::string_view kind, std::string_view url) {
-  return "oidc:" + std::string(kind) + ":" + base64url_encode(sha256(url));
-}
 
 Error oidc_error(const Provider& p, const std::string& why) {
   return make_error(ErrorKind::provider_error, p.name + " " + why);
@@ -74,12 +71,11 @@ Result<Fetched> cached_get(const Provider& p, Store& store, HttpClient& http, co
 }
 
 Result<JwkSet> load_jwks(const Provider& p, Store& store, HttpClient& http, bool fresh) {
-  auto got =
-      cached_get(p, store, http, cache_key("jwks", p.jwks_uri), p.jwks_uri, kJwksTtl, fresh, "jwks_uri");
+  auto got = cached_get(p, store, http, jwks_key(p.jwks_uri), p.jwks_uri, kJwksTtl, fresh, "jwks_uri");
   if (!got.ok()) return got.error();
   auto set = JwkSet::parse(got->text);
   if (!set.ok()) {
-    (void)store.remove(cache_key("jwks", p.jwks_uri));
+    (void)store.remove(jwks_key(p.jwks_uri));
     return oidc_error(p, "JWKS: " + set.error().reason);
   }
   return set;
@@ -239,7 +235,7 @@ Result<void> discover(Provider& p, Store& store, HttpClient& http, DiscoveryCach
     auto applied = apply(p, *known);
     if (applied.ok()) return applied;
   }
-  const std::string key = cache_key("discovery", p.issuer);
+  const std::string key = discovery_key(p.issuer);
   bool fresh = false;
   if (known) {
     // It fit another provider of this issuer, not this one: as a stale Redis copy below.
@@ -315,7 +311,7 @@ Result<Json> verify_id_token(const Provider& p, Store& store, HttpClient& http, 
   if (!keys.ok()) return keys.error();
   if (!keys->has_key_for(*jws)) {
     // Key rotation: fetch the JWKS again, at most once per interval for this server.
-    auto allowed = store.set_if_absent(cache_key("jwks_refetch", p.jwks_uri), "1", kJwksRefetchInterval);
+    auto allowed = store.set_if_absent(jwks_refetch_key(p.jwks_uri), "1", kJwksRefetchInterval);
     if (allowed.ok() && *allowed) {
       keys = load_jwks(p, store, http, true);
       if (!keys.ok()) return keys.error();

@@ -1,4 +1,4 @@
-// RedisStore over hiredis 0.14 (blocking API), and the [redis] url parser.
+// RedisStore over hiredis 0.14 (blocking API); the [redis] url parser is redis_url.cpp.
 //
 // One redisContext per store, connected on first use. Any I/O error drops the
 // context, so the next command reconnects and re-sends AUTH and SELECT (hiredis
@@ -14,9 +14,7 @@
 #include <sys/time.h>
 
 #include <atomic>
-#include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <ctime>
 #include <vector>

@@ -1,15 +1,12 @@
-// [redis] url -> RedisConfig. Kept apart from redis_store.cpp so the config
-// parser can use it without linking hiredis.
-#include <cctype>
-#include <charconv>
+// [redis] url -> RedisConfig (parse_redis_url, store.hpp): used by the config
+// parser, so kept apart from the hiredis code of redis_store.cpp.
 #include <optional>
 
 #include "store.hpp"
+#include "text.hpp"
 #include "url.hpp"
 
 namespace oauthfcgi {
-
-// ---- [redis] url ------------------------------------------------------------
 
 namespace {
 
@@ -19,19 +16,14 @@ Error url_error(const std::string& what) {
 }
 
 bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-  return true;
+  return ascii_iequals(s.substr(0, prefix.size()), prefix);
 }
 
 // A non-negative decimal number no larger than max; nothing else.
 std::optional<int> parse_number(std::string_view s, int max) {
-  if (s.empty()) return std::nullopt;
-  int v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || v < 0 || v > max) return std::nullopt;
-  return v;
+  auto v = parse_uint(s, static_cast<unsigned long>(max));
+  if (!v) return std::nullopt;
+  return static_cast<int>(*v);
 }
 
 constexpr int kMaxDb = 1000000;
@@ -48,55 +40,63 @@ Result<void> parse_userinfo(std::string_view userinfo, RedisConfig& out) {
   return {};
 }
 
-} // namespace
+// unix://[[user]:password@]/path[?db=N], `rest` being what follows "unix://".
+Result<void> parse_unix_url(std::string_view rest, RedisConfig& out) {
+  std::string_view query;
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  auto slash = rest.find('/');
+  if (slash == std::string_view::npos || slash + 1 >= rest.size())
+    return url_error("unix:// needs an absolute socket path, e.g. unix:///run/redis/redis.sock");
+  std::string_view authority = rest.substr(0, slash);
+  if (!authority.empty()) {
+    auto at = authority.rfind('@');
+    if (at == std::string_view::npos || at + 1 != authority.size())
+      return url_error("unix:// takes no host: write unix:///path (three slashes)");
+    if (auto u = parse_userinfo(authority.substr(0, at), out); !u) return u;
+  }
+  out.unix_socket = true;
+  out.host = url_decode(rest.substr(slash), false);
+  out.port = 0;
+  bool db_seen = false;
+  for (auto& [name, value] : parse_query(query)) {
+    if (name != "db") return url_error("unknown parameter '" + name + "' (only ?db=N)");
+    if (db_seen) return url_error("db given twice");
+    db_seen = true;
+    auto db = parse_number(value, kMaxDb);
+    if (!db) return url_error("db must be a number from 0");
+    out.db = *db;
+  }
+  return {};
+}
 
-Result<void> parse_redis_url(std::string_view url, RedisConfig& out) {
-  out.url = std::string(url);
-  out.username.clear();
-  out.password.clear();
-  out.db = 0;
-
-  if (auto hash = url.find('#'); hash != std::string_view::npos)
-    return url_error("no '#fragment' allowed" + std::string(kEncodeHint));
-
-  if (starts_with_nocase(url, "rediss://"))
-    return url_error("rediss:// (TLS) is not supported by hiredis 0.14; use redis:// or unix://");
-
-  if (starts_with_nocase(url, "unix://")) {
-    std::string_view rest = url.substr(7);
-    std::string_view query;
-    if (auto q = rest.find('?'); q != std::string_view::npos) {
-      query = rest.substr(q + 1);
-      rest = rest.substr(0, q);
-    }
-    auto slash = rest.find('/');
-    if (slash == std::string_view::npos || slash + 1 >= rest.size())
-      return url_error("unix:// needs an absolute socket path, e.g. unix:///run/redis/redis.sock");
-    std::string_view authority = rest.substr(0, slash);
-    if (!authority.empty()) {
-      auto at = authority.rfind('@');
-      if (at == std::string_view::npos || at + 1 != authority.size())
-        return url_error("unix:// takes no host: write unix:///path (three slashes)");
-      if (auto u = parse_userinfo(authority.substr(0, at), out); !u) return u;
-    }
-    out.unix_socket = true;
-    out.host = url_decode(rest.substr(slash), false);
-    out.port = 0;
-    bool db_seen = false;
-    for (auto& [name, value] : parse_query(query)) {
-      if (name != "db") return url_error("unknown parameter '" + name + "' (only ?db=N)");
-      if (db_seen) return url_error("db given twice");
-      db_seen = true;
-      auto db = parse_number(value, kMaxDb);
-      if (!db) return url_error("db must be a number from 0");
-      out.db = *db;
+// "host[:port]" or "[v6]:port" into host and port (empty when not given).
+Result<void> split_host_port(std::string_view rest, std::string_view& host, std::string_view& port) {
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return url_error("unclosed '[' around an IPv6 address");
+    host = rest.substr(1, close - 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return url_error("expected ':port' after ']'");
+      port = after.substr(1);
+      if (port.empty()) return url_error("empty port after ':'");
     }
     return {};
   }
+  auto colon = rest.find(':');
+  host = rest.substr(0, colon);
+  if (colon != std::string_view::npos) {
+    port = rest.substr(colon + 1);
+    if (port.empty()) return url_error("empty port after ':'");
+  }
+  return {};
+}
 
-  if (!starts_with_nocase(url, "redis://"))
-    return url_error("must start with redis:// or unix://, e.g. redis://127.0.0.1:6379/0");
-  std::string_view rest = url.substr(8);
+// redis://[[user]:password@]host[:port][/db], `rest` being what follows "redis://".
+Result<void> parse_tcp_url(std::string_view rest, RedisConfig& out) {
   if (rest.find('?') != std::string_view::npos)
     return url_error("no '?query' allowed after redis://" + std::string(kEncodeHint));
   std::string_view path;
@@ -108,26 +108,8 @@ Result<void> parse_redis_url(std::string_view url, RedisConfig& out) {
     if (auto u = parse_userinfo(rest.substr(0, at), out); !u) return u;
     rest = rest.substr(at + 1);
   }
-
   std::string_view host, port;
-  if (!rest.empty() && rest.front() == '[') {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos) return url_error("unclosed '[' around an IPv6 address");
-    host = rest.substr(1, close - 1);
-    std::string_view after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return url_error("expected ':port' after ']'");
-      port = after.substr(1);
-      if (port.empty()) return url_error("empty port after ':'");
-    }
-  } else {
-    auto colon = rest.find(':');
-    host = rest.substr(0, colon);
-    if (colon != std::string_view::npos) {
-      port = rest.substr(colon + 1);
-      if (port.empty()) return url_error("empty port after ':'");
-    }
-  }
+  if (auto split = split_host_port(rest, host, port); !split) return split;
   if (host.empty())
     return url_error("missing host, e.g. redis://127.0.0.1:6379/0" + std::string(kEncodeHint));
   out.unix_socket = false;
@@ -144,6 +126,23 @@ Result<void> parse_redis_url(std::string_view url, RedisConfig& out) {
     out.db = *db;
   }
   return {};
+}
+
+} // namespace
+
+Result<void> parse_redis_url(std::string_view url, RedisConfig& out) {
+  out.url = std::string(url);
+  out.username.clear();
+  out.password.clear();
+  out.db = 0;
+  if (auto hash = url.find('#'); hash != std::string_view::npos)
+    return url_error("no '#fragment' allowed" + std::string(kEncodeHint));
+  if (starts_with_nocase(url, "rediss://"))
+    return url_error("rediss:// (TLS) is not supported by hiredis 0.14; use redis:// or unix://");
+  if (starts_with_nocase(url, "unix://")) return parse_unix_url(url.substr(7), out);
+  if (!starts_with_nocase(url, "redis://"))
+    return url_error("must start with redis:// or unix://, e.g. redis://127.0.0.1:6379/0");
+  return parse_tcp_url(url.substr(8), out);
 }
 
 } // namespace oauthfcgi

@@ -1,6 +1,8 @@
+// Token refresh under the session's lock, and the session updates that share it (refresh.hpp).
 #include "refresh.hpp"
 
 #include "flow.hpp"
+#include "lease_http.hpp"
 #include "oidc.hpp"
 
 namespace oauthfcgi {

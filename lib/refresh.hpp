@@ -6,20 +6,20 @@
 // One refresh per session at a time, across every process and host: the session's
 // lock in Redis (a StoreLock of lock.hpp on AuthStore::lock_key) is held by the
 // request that refreshes, released only by it, its lease extended while the provider
-// answers (the HTTP client's heartbeat, on the worker's own thread and Redis
-// connection). The others wait for the lock to go (bounded by [http] timeout_ms) and
-// use what the owner stored. Every rewrite of a stored session holds the same lock, so a profile update
-// can't put back a refresh token the provider has already rotated away.
+// answers (lease_http.hpp, on the worker's own thread and Redis connection). The
+// others wait for the lock to go (bounded by [http] timeout_ms) and use what the
+// owner stored. Every rewrite of a stored session holds the same lock, so a profile
+// update can't put back a refresh token the provider has already rotated away.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <string_view>
 
+#include "context.hpp"
 #include "error.hpp"
 #include "lock.hpp"
 #include "provider.hpp"
-#include "serve.hpp"
 #include "sessions.hpp"
 
 namespace oauthfcgi {

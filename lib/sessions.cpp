@@ -1,18 +1,13 @@
+// States and sessions in the Store: their records, both ways, and AuthStore.
 #include "sessions.hpp"
 
 #include <algorithm>
 
 #include "json.hpp"
+#include "store_keys.hpp"
 
 namespace oauthfcgi {
 namespace {
-
-std::string mac_name(const Keys& keys, std::string_view kind, std::string_view value) {
-  std::string input(kind);
-  input.push_back('\0');
-  input.append(value);
-  return std::string(kind) + ":" + base64url_encode(hmac_sha256(keys.store_key, input));
-}
 
 long number_or_zero(const cJSON* o, const char* key) {
   return json_integer(o, key).value_or(0);
@@ -31,17 +26,6 @@ void secrets_from(const cJSON* t, TokenSet& tokens) {
   tokens.refresh_expires_at = number_or_zero(t, "refresh_expires_at");
 }
 
-Lookup get_sealed(Store& store, const Keys& keys, const std::string& key, bool take,
-                  std::chrono::milliseconds slide = std::chrono::milliseconds(0)) {
-  Lookup found = take                ? store.take(key)
-                 : slide.count() > 0 ? store.get_and_expire(key, slide)
-                                     : store.get(key);
-  if (!found.ok() || !found->has_value()) return found;
-  auto plain = aes256gcm_open(keys.encryption, **found, key);
-  if (!plain.ok()) return std::optional<std::string>(); // unreadable = absent
-  return std::optional<std::string>(std::move(plain.value()));
-}
-
 } // namespace
 
 std::string binding_mac(const Keys& keys, std::string_view binding_cookie) {
@@ -49,10 +33,13 @@ std::string binding_mac(const Keys& keys, std::string_view binding_cookie) {
 }
 
 std::string AuthStore::state_key(std::string_view state) const {
-  return mac_name(keys_, "state", state);
+  return oauthfcgi::state_key(keys_, state);
 }
 std::string AuthStore::session_key(std::string_view cookie_value) const {
-  return mac_name(keys_, "session", cookie_value);
+  return oauthfcgi::session_key(keys_, cookie_value);
+}
+std::string AuthStore::lock_key(std::string_view cookie_value) const {
+  return session_lock_key(keys_, cookie_value);
 }
 
 std::string encode_state(const LoginState& s) {
@@ -149,12 +136,12 @@ std::optional<Session> decode_session(std::string_view text, SessionPart part) {
 }
 
 Result<void> AuthStore::put_state(std::string_view state, const LoginState& login) {
-  std::string key = state_key(state);
-  return store_.set(key, aes256gcm_seal(keys_.encryption, encode_state(login), key), kStateTtl);
+  return put_sealed(store_, keys_, state_key(state), encode_state(login), kStateTtl);
 }
 
 Result<std::optional<LoginState>> AuthStore::take_state(std::string_view state) {
-  Lookup found = get_sealed(store_, keys_, state_key(state), true);
+  const std::string key = state_key(state);
+  Lookup found = open_found(keys_, key, store_.take(key));
   if (!found.ok()) return found.error();
   if (!found->has_value()) return std::optional<LoginState>();
   return decode_state(**found);
@@ -164,12 +151,11 @@ Result<void> AuthStore::put_session(std::string_view cookie_value, const Session
                                     std::chrono::seconds ttl) {
   if (!session.tokens_read)
     return make_error(ErrorKind::internal, "a session read without its tokens can't be written back");
-  std::string key = session_key(cookie_value);
-  return store_.set(key, aes256gcm_seal(keys_.encryption, encode_session(session), key), ttl);
+  return put_sealed(store_, keys_, session_key(cookie_value), encode_session(session), ttl);
 }
 
 Result<std::optional<Session>> AuthStore::get_session(std::string_view cookie_value) {
-  Lookup found = get_sealed(store_, keys_, session_key(cookie_value), false);
+  Lookup found = get_sealed(store_, keys_, session_key(cookie_value));
   if (!found.ok()) return found.error();
   if (!found->has_value()) return std::optional<Session>();
   return decode_session(**found);
@@ -187,7 +173,9 @@ Result<std::optional<Session>> AuthStore::use_session(std::string_view cookie_va
   // Sliding to the idle timeout may outlast the absolute end by up to that much in
   // Redis; the expires_at check below is what ends the session on time.
   auto slide = std::chrono::milliseconds(std::chrono::seconds(config.idle_timeout));
-  Lookup found = get_sealed(store_, keys_, session_key(cookie_value), false, slide);
+  const std::string key = session_key(cookie_value);
+  Lookup found =
+      open_found(keys_, key, slide.count() > 0 ? store_.get_and_expire(key, slide) : store_.get(key));
   if (!found.ok()) return found.error();
   if (!found->has_value()) return std::optional<Session>();
   auto session = decode_session(**found, part);
@@ -203,20 +191,15 @@ Result<bool> AuthStore::delete_session(std::string_view cookie_value) {
 }
 
 Result<AuthStore::Taken> AuthStore::take_session(std::string_view cookie_value) {
-  std::string key = session_key(cookie_value);
+  const std::string key = session_key(cookie_value);
   Lookup found = store_.take(key);
   if (!found.ok()) return found.error();
   Taken taken;
   taken.found = found->has_value();
-  if (taken.found) {
-    if (auto plain = aes256gcm_open(keys_.encryption, **found, key); plain.ok())
-      taken.session = decode_session(*plain);
-  }
+  if (!taken.found) return taken;
+  Lookup plain = open_found(keys_, key, std::move(found));
+  if (plain.ok() && plain->has_value()) taken.session = decode_session(**plain);
   return taken;
-}
-
-std::string AuthStore::lock_key(std::string_view cookie_value) const {
-  return "lock:" + session_key(cookie_value);
 }
 
 Result<bool> AuthStore::session_exists(std::string_view cookie_value) {

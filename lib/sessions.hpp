@@ -1,13 +1,8 @@
-// The one module that knows the Redis key schema. Handlers never build a key.
-//
-//   <prefix>state:<mac>    one pending login (TTL 600 s), taken once with GETDEL
-//   <prefix>session:<mac>  one signed-in browser (TTL = session ttl)
-//   <prefix>lock:session:<mac>  who may rewrite that session now (a token refresh, a
-//                          profile update): an owner id, TTL = the lease (refresh.cpp)
-//
-// <mac> is HMAC-SHA256(store_key, kind + value) of the state or cookie value, so a
-// Redis dump reveals neither. Every record is sealed with AES-256-GCM (the key
-// name is the associated data, so a record can't be moved to another key).
+// Pending logins (states) and signed-in browsers (sessions) in the Store: their
+// records, both ways, and AuthStore, the typed get/put that handlers use. Key names
+// and sealing are store_keys.hpp's. A state lives kStateTtl and is taken once
+// (GETDEL); a session lives its session_ttl(); the session's lock (refresh.cpp) keeps
+// one writer at a time.
 #pragma once
 
 #include <chrono>
@@ -87,10 +82,9 @@ public:
   };
   Result<Taken> take_session(std::string_view cookie_value);
 
-  // Key names, exposed for tests that inspect Redis.
+  // Key names (store_keys.hpp), exposed for tests that inspect Redis.
   std::string state_key(std::string_view state) const;
   std::string session_key(std::string_view cookie_value) const;
-
   // The session's lock (lock.hpp's StoreLock): one writer at a time across processes and hosts.
   std::string lock_key(std::string_view cookie_value) const;
   // Whether the session record is still there (not ended meanwhile), without reading it.

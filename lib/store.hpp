@@ -1,9 +1,9 @@
-// The key-value store behind states, sessions and token caches. Store is the
-// interface handlers use (tests pass MemoryStore); RedisStore is the real one:
-// one connection per worker thread, [redis] timeouts, reconnect after an error
-// with AUTH and SELECT re-sent. Every key gets key_prefix in front and every write
-// a TTL. Lookups have three outcomes: found (a value), not found (nullopt), and
-// failed (an Error of kind store_unavailable).
+// The key-value store behind states, sessions, locks and caches (key names:
+// store_keys.hpp). Store is the interface the library uses (tests pass MemoryStore);
+// RedisStore is the real one (redis_store.cpp): one connection per worker thread,
+// [redis] timeouts, reconnect after an error with AUTH and SELECT re-sent. Every key
+// gets key_prefix in front and every write a TTL. Lookups have three outcomes: found
+// (a value), not found (nullopt), and failed (an Error of kind store_unavailable).
 #pragma once
 
 #include <chrono>

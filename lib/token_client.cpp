@@ -1,10 +1,13 @@
+// The client-credentials grant, the token caches and TokenClient (token_client.hpp).
 #include "token_client.hpp"
 
 #include <algorithm>
 
 #include "flow.hpp"
 #include "json.hpp"
+#include "lease_http.hpp"
 #include "provider.hpp"
+#include "store_keys.hpp"
 #include "text.hpp"
 #include "tokens.hpp"
 #include "url.hpp"
@@ -26,10 +29,6 @@ Error still_renewing(const std::string& who, ms waited) {
   return make_error(ErrorKind::provider_timeout,
                     who + " was still asking the token endpoint for a token after " +
                         std::to_string(waited.count()) + " ms");
-}
-
-long long number_or_zero(const cJSON* o, const char* key) {
-  return json_integer(o, key).value_or(0);
 }
 
 // The failure note waiters read: who failed, and how.
@@ -73,8 +72,8 @@ std::optional<ClientToken> decode_client_token(std::string_view json) {
   if (!access || access->empty()) return std::nullopt;
   t.access_token = std::move(*access);
   t.scope = json_string(o->get(), "scope").value_or("");
-  t.obtained_at = number_or_zero(o->get(), "obtained_at");
-  t.expires_at = number_or_zero(o->get(), "expires_at");
+  t.obtained_at = json_integer(o->get(), "obtained_at").value_or(0);
+  t.expires_at = json_integer(o->get(), "expires_at").value_or(0);
   if (t.expires_at <= 0 || t.obtained_at <= 0) return std::nullopt;
   return t;
 }
@@ -154,50 +153,40 @@ Result<ClientToken> MemoryTokenCache::get(std::string_view rejected, const Token
 RedisTokenCache::RedisTokenCache(Store& store, const Keys& keys, const ClientConfig& client,
                                  const LockTiming& timing, MillisClock clock)
     : store_(store), keys_(keys), timing_(timing), clock_(std::move(clock)) {
-  std::string id;
-  for (const std::string* part : {&client.name, &client.token_url, &client.client_id})
-    id += *part + '\0';
-  id += join_scopes(client.scope);
-  std::string mac = base64url_encode(hmac_sha256(keys_.store_key, "client_token:" + id));
-  token_key_ = "client_token:" + mac;
-  lock_key_ = "lock:" + token_key_;
-  error_key_ = "client_token_error:" + mac;
+  ClientTokenKeys names = client_token_keys(keys_, client);
+  token_key_ = std::move(names.token);
+  lock_key_ = std::move(names.lock);
+  error_key_ = std::move(names.error);
 }
 
 Result<std::optional<ClientToken>> RedisTokenCache::read() {
-  auto found = store_.get(token_key_);
+  // Sealed under another secret, or damaged: as good as absent; a renewal replaces it.
+  auto found = get_sealed(store_, keys_, token_key_);
   if (!found.ok()) return found.error();
   if (!found->has_value()) return std::optional<ClientToken>();
-  // Sealed under another secret, or damaged: as good as absent; a renewal replaces it.
-  auto opened = aes256gcm_open(keys_.encryption, **found, token_key_);
-  if (!opened.ok()) return std::optional<ClientToken>();
-  return decode_client_token(*opened);
+  return decode_client_token(**found);
 }
 
 void RedisTokenCache::store_token(const ClientToken& t) {
   long long left = t.expires_at - clock_();
   if (left <= 0) return;
   // A failed write only costs the others a token request of their own.
-  (void)store_.set(token_key_, aes256gcm_seal(keys_.encryption, encode_client_token(t), token_key_),
-                   ms(left));
+  (void)put_sealed(store_, keys_, token_key_, encode_client_token(t), ms(left));
 }
 
 void RedisTokenCache::store_failure(const std::string& owner, const Error& e) {
-  (void)store_.set(error_key_, aes256gcm_seal(keys_.encryption, encode_failure(owner, e), error_key_),
-                   timing_.lease);
+  (void)put_sealed(store_, keys_, error_key_, encode_failure(owner, e), timing_.lease);
 }
 
 // The failure of a renewal one of `holders` made, if it left one.
 std::optional<Error> RedisTokenCache::failure_of(const std::vector<std::string>& holders) {
-  auto found = store_.get(error_key_);
+  auto found = get_sealed(store_, keys_, error_key_);
   if (!found.ok() || !found->has_value()) return std::nullopt;
-  auto opened = aes256gcm_open(keys_.encryption, **found, error_key_);
-  if (!opened.ok()) return std::nullopt;
-  auto o = json_parse_object(*opened);
+  auto o = json_parse_object(**found);
   if (!o.ok()) return std::nullopt;
   auto owner = json_string(o->get(), "owner");
   auto reason = json_string(o->get(), "reason");
-  long long kind = number_or_zero(o->get(), "kind");
+  long long kind = json_integer(o->get(), "kind").value_or(0);
   if (!owner || !reason || std::find(holders.begin(), holders.end(), *owner) == holders.end())
     return std::nullopt;
   if (kind < 0 || kind > static_cast<int>(ErrorKind::internal))
@@ -220,7 +209,7 @@ Result<ClientToken> RedisTokenCache::get(std::string_view rejected, const TokenR
       auto again = read();
       if (!again.ok()) return again.error();
       if (auto& a = *again; a && a->access_token != rejected && !needs_renewal(*a, clock_())) return *a;
-      auto fresh = request([&lock](HttpRequest& r) { lock.keep_alive(r); });
+      auto fresh = request([heartbeat = lock.heartbeat()](HttpRequest& r) { keep_alive(r, heartbeat); });
       if (!fresh.ok()) {
         store_failure(lock.owner(), fresh.error());
         return fresh.error();

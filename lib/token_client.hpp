@@ -15,12 +15,9 @@
 // - cache = memory: the same within one process (one MemoryTokenCache shared by its
 //   threads).
 //
-// Redis keys (the Store adds key_prefix), <mac> = base64url HMAC-SHA256(store_key,
-// client name, token_url, client_id, scope):
-//   client_token:<mac>        the sealed token (TTL = its remaining lifetime)
-//   lock:client_token:<mac>   who is renewing it now: an owner id, TTL = the lease
-//   client_token_error:<mac>  the last renewal's failure, for the processes that
-//                             waited on it (sealed, TTL = the lease)
+// Redis keys (store_keys.hpp's client_token_keys): the sealed token (TTL = its
+// remaining lifetime), the renewal lock (an owner id, TTL = the lease), and the last
+// renewal's failure for the processes that waited on it (sealed, TTL = the lease).
 #pragma once
 
 #include <chrono>
@@ -73,7 +70,7 @@ std::optional<ClientToken> decode_client_token(std::string_view json);
 // answer, unreachable) or provider_timeout, the reason naming the [client NAME] and
 // never the secret.
 // `prepare`, when given, is applied to the request before it is sent (a lock's
-// keep_alive).
+// heartbeat, lease_http.hpp's keep_alive).
 using PrepareRequest = std::function<void(HttpRequest&)>;
 Result<ClientToken> request_client_token(HttpClient& http, const ClientConfig& client, long long now_ms,
                                          const PrepareRequest& prepare = {});

@@ -1,5 +1,5 @@
 // The Store lock (lock.cpp): one holder, released and extended only by its owner,
-// its lease kept by an HTTP call's heartbeat, waiters bounded by their deadline.
+// its lease kept by its heartbeat, waiters bounded by their deadline.
 #include "lock.hpp"
 
 #include <gtest/gtest.h>
@@ -7,7 +7,6 @@
 #include <chrono>
 #include <thread>
 
-#include "fake_http.hpp"
 #include "memory_store.hpp"
 
 using namespace oauthfcgi;
@@ -47,28 +46,20 @@ TEST(Lock, AnOwnerWhoseLeaseRanOutDoesNotReleaseItsSuccessor) {
   EXPECT_EQ(store.peek("lock:x"), b.owner());
 }
 
-TEST(Lock, KeepAliveExtendsTheLeaseWhileTheCallRuns) {
+TEST(Lock, HeartbeatRenewsTheLeaseWhileHeldOnly) {
   testutil::MemoryStore store;
   StoreLock lock(store, "lock:x", "token:", kTiming);
   ASSERT_TRUE(*lock.try_acquire());
-  testutil::FakeHttp inner;
-  // A call that lasts 4 leases: the client's progress callback beats meanwhile.
-  inner.on("http://t/", [&](const HttpRequest& r) -> Result<HttpResponse> {
-    EXPECT_EQ(r.heartbeat_every, kTiming.heartbeat);
-    for (int i = 0; i < 4; ++i) {
-      store.advance(4000ms);
-      r.heartbeat();
-      EXPECT_EQ(store.peek("lock:x"), lock.owner()) << "still held after " << (i + 1) * 4 << " s";
-    }
-    HttpResponse ok;
-    ok.status = 200;
-    return ok;
-  });
-  LeaseKeepingHttp http(inner, lock);
-  ASSERT_TRUE(http.send(http_get("http://t/")).ok());
-  auto ttl = store.ttl("lock:x");
-  ASSERT_TRUE(ttl.ok() && ttl->has_value());
-  EXPECT_GT(**ttl, 4000ms);
+  const Heartbeat heartbeat = lock.heartbeat();
+  EXPECT_EQ(heartbeat.every, kTiming.heartbeat);
+  store.advance(4500ms);
+  heartbeat.beat();
+  auto left = store.ttl("lock:x");
+  ASSERT_TRUE(left.ok() && left->has_value());
+  EXPECT_GT(**left, 4500ms) << "the lease anew, not the 500 ms that were left";
+  lock.release();
+  heartbeat.beat();
+  EXPECT_FALSE(store.peek("lock:x")) << "a released lock is not brought back";
 }
 
 TEST(Lock, WaitForReleaseSeesTheHoldersAndIsBounded) {

@@ -14,6 +14,7 @@
 #include "flow.hpp"
 #include "handler_harness.hpp"
 #include "handlers.hpp"
+#include "routes.hpp"
 
 using namespace oauthfcgi;
 using namespace std::chrono_literals;
@@ -585,7 +586,11 @@ TEST_F(Refresh, ProfileRefreshAnswersTheNewProfilePlainGetCallsNobody) {
   http_.on_json(kCorpUser, 200, R"({"sub":"u1","preferred_username":"ann","name":"Ann Renamed"})");
   auto get = [&](const std::string& query) {
     Context c = context();
-    return handle_profile(Request({{"REQUEST_METHOD", "GET"},
+    // Through the pipeline, on oauth-profile's route (which reads the session cookie).
+    Program program{"oauth-profile", ""};
+    program.routes = {route("profile")};
+    return handle_request(program,
+                          Request({{"REQUEST_METHOD", "GET"},
                                    {"SCRIPT_NAME", "/auth/profile"},
                                    {"QUERY_STRING", query},
                                    {"HTTP_COOKIE", "__Host-oauth_session=" + cookie_}}),
