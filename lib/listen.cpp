@@ -143,34 +143,43 @@ Result<Fd> listen_unix(const std::string& path, const UnixSocketOptions& options
       return make_error(ErrorKind::config, path + " is in use by a running server (stop it first)");
     ::unlink(path.c_str());
   }
+  // The socket is made under a private name and renamed into place once it listens with
+  // its group and mode: whoever sees the path can connect at once (a web server, a test
+  // waiting for the file). A path too long for the suffix is bound in place.
+  std::string staged = path + ".new" + std::to_string(::getpid());
+  if (staged.size() >= sizeof sa.sun_path) staged = path;
+  sockaddr_un staged_sa{};
+  staged_sa.sun_family = AF_UNIX;
+  std::memcpy(staged_sa.sun_path, staged.data(), staged.size());
+  ::unlink(staged.c_str()); // a leftover of a crashed start with our pid
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return make_error(ErrorKind::config, "socket: " + errno_text(errno));
   int rc;
   {
     // The file is born with at most the mode asked: never wider, not even for a moment.
     UmaskGuard mask(~options.mode & 0777);
-    rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&staged_sa), sizeof staged_sa);
   }
   if (rc != 0) return make_error(ErrorKind::config, "cannot bind " + path + ": " + errno_text(errno));
-  if (::lstat(path.c_str(), &st) == 0) owned = OwnedSocketFile{path, st.st_dev, st.st_ino};
   auto fail = [&](std::string reason) {
-    owned.remove();
-    owned = OwnedSocketFile{};
+    ::unlink(staged.c_str());
     return make_error(ErrorKind::config, std::move(reason));
   };
   // Group, then the exact mode (a default ACL on the folder would override the umask).
-  // Nobody can connect before listen() below, whatever the file's mode until then.
-  if (options.group && ::lchown(path.c_str(), static_cast<uid_t>(-1), *options.group) != 0) {
+  if (options.group && ::lchown(staged.c_str(), static_cast<uid_t>(-1), *options.group) != 0) {
     int e = errno;
     return fail("cannot give " + path + " to group " + std::to_string(*options.group) + ": " + errno_text(e) +
                 (e == EPERM ? " (the program's user must be root or a member of that group; or leave out "
                               "--socket-group and make the folder set-group-ID, chmod g+s)"
                             : ""));
   }
-  if (::chmod(path.c_str(), options.mode) != 0)
+  if (::chmod(staged.c_str(), options.mode) != 0)
     return fail("cannot set mode " + octal(options.mode) + " on " + path + ": " + errno_text(errno));
   if (::listen(fd.get(), kListenBacklog) != 0)
     return fail("cannot listen on " + path + ": " + errno_text(errno));
+  if (staged != path && ::rename(staged.c_str(), path.c_str()) != 0)
+    return fail("cannot move the socket into place at " + path + ": " + errno_text(errno));
+  if (::lstat(path.c_str(), &st) == 0) owned = OwnedSocketFile{path, st.st_dev, st.st_ino};
   return fd;
 }
 
