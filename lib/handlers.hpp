@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "context.hpp"
+#include "cookie.hpp" // cookie names, make_cookie, is_token_shaped
 #include "provider.hpp"
 #include "request.hpp"
 #include "response.hpp"
@@ -22,15 +23,8 @@ Response handle_profile(const Request& request, Context& context);
 Response handle_logout(const Request& request, Context& context);
 Response handle_check(const Request& request, Context& context);
 
-// ---- shared by the handlers (web.cpp) ----
+// ---- shared by the handlers (web.cpp; their cookies in cookie.hpp) ----
 
-// "<cookie_name>" (with __Host- when https) and "<cookie_name>_bind".
-std::string session_cookie_name(const Config& config);
-std::string binding_cookie_name(const Config& config);
-// A cookie with the attributes of DESIGN.md (HttpOnly, SameSite=Lax, Path=/, Secure when https).
-Cookie make_cookie(const Config& config, std::string name, std::string value, std::optional<long> max_age);
-// Our random values are 43 base64url chars; anything else in a cookie is treated as absent.
-bool is_token_shaped(std::string_view value);
 // The provider of a config section, ready to use: type defaults applied and, for
 // OpenID Connect types, the discovery document read (cached in the process and in Redis).
 Result<Provider> ready_provider(const ProviderConfig& config, Context& context);

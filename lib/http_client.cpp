@@ -7,7 +7,6 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -30,18 +29,10 @@ struct SlistCleanup {
 using CurlHandle = std::unique_ptr<CURL, CurlCleanup>;
 using Slist = std::unique_ptr<curl_slist, SlistCleanup>;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
+// A header line's text without the blanks around it: curl hands us each line with its
+// CRLF, so the end loses CR and LF as well; the front loses only spaces and tabs.
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
+  return ascii_trim(s.substr(0, s.find_last_not_of(" \t\r\n") + 1), " \t");
 }
 
 // What the callbacks fill in during one call.
@@ -92,7 +83,7 @@ size_t on_header(char* data, size_t size, size_t nmemb, void* userp) noexcept {
         std::string_view code = line.substr(sp + 1, 3);
         long status = 0;
         for (char c : code)
-          status = status * 10 + (std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : 0);
+          status = status * 10 + (is_ascii_digit(c) ? c - '0' : 0);
         t->last_status = status;
       }
       return n;
@@ -116,7 +107,7 @@ size_t on_header(char* data, size_t size, size_t nmemb, void* userp) noexcept {
       unsigned long long declared = 0;
       bool overflow = false;
       for (char c : value) {
-        if (!std::isdigit(static_cast<unsigned char>(c))) break;
+        if (!is_ascii_digit(c)) break;
         if (declared > (~0ULL - 9) / 10) overflow = true;
         declared = declared * 10 + static_cast<unsigned>(c - '0');
       }
@@ -179,9 +170,7 @@ std::string scrub_detail(std::string detail, const HttpRequest& request, const U
 } // namespace
 
 const std::string* HttpResponse::header(std::string_view name) const {
-  for (const auto& [n, v] : headers)
-    if (iequals(n, name)) return &v;
-  return nullptr;
+  return find_header(headers, name);
 }
 
 HttpRequest http_get(std::string url, Headers headers) {
@@ -197,7 +186,7 @@ HttpRequest http_post_form(std::string url, const Params& form, Headers headers)
   r.method = "POST";
   r.url = std::move(url);
   bool has_type = std::any_of(headers.begin(), headers.end(),
-                              [](const Header& h) { return iequals(h.first, "Content-Type"); });
+                              [](const Header& h) { return ascii_iequals(h.first, "Content-Type"); });
   if (!has_type) r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
   for (auto& h : headers)
     r.headers.push_back(std::move(h));
@@ -239,7 +228,7 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
 
   Transfer t;
   t.max_body = cfg.max_response_bytes > 0 ? static_cast<size_t>(cfg.max_response_bytes) : 0;
-  t.head = iequals(request.method, "HEAD");
+  t.head = ascii_iequals(request.method, "HEAD");
   char errbuf[CURL_ERROR_SIZE] = {0};
 
   Slist headers;
@@ -253,7 +242,7 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   bool own_user_agent = false;
   bool ok = true;
   for (const auto& [name, value] : request.headers) {
-    if (iequals(name, "User-Agent")) own_user_agent = true;
+    if (ascii_iequals(name, "User-Agent")) own_user_agent = true;
     // "Name:" would tell curl to drop the header; "Name;" sends it empty.
     ok = ok && add_header(value.empty() ? name + ";" : name + ": " + value);
   }
@@ -280,12 +269,12 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
 
-  const bool send_body = !request.body.empty() || iequals(request.method, "POST");
-  if (iequals(request.method, "POST")) {
+  const bool send_body = !request.body.empty() || ascii_iequals(request.method, "POST");
+  if (ascii_iequals(request.method, "POST")) {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
   } else if (t.head) {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  } else if (!iequals(request.method, "GET") || send_body) {
+  } else if (!ascii_iequals(request.method, "GET") || send_body) {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
   if (send_body) {

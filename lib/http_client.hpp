@@ -14,12 +14,10 @@
 
 #include "config.hpp"
 #include "error.hpp"
+#include "headers.hpp"
 #include "url.hpp"
 
 namespace oauthfcgi {
-
-using Header = std::pair<std::string, std::string>;
-using Headers = std::vector<Header>;
 
 struct HttpRequest {
   std::string method = "GET"; // GET, POST, DELETE, ...

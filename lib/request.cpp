@@ -1,8 +1,8 @@
 #include "request.hpp"
-#include "response.hpp" // is_cookie_octet
+#include "cookie.hpp"
+#include "text.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <limits>
 
@@ -13,22 +13,6 @@ namespace {
 // A parameter's value, or "" when absent.
 std::string_view value_of(const Request::Env& env, std::string_view name) {
   return env.find(name).value_or(std::string_view{});
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-// A cookie value as RFC 6265 allows it, with one pair of surrounding quotes removed.
-std::optional<std::string> cookie_value(std::string_view v) {
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  for (char c : v)
-    if (!is_cookie_octet(static_cast<unsigned char>(c))) return std::nullopt;
-  return std::string(v);
 }
 
 // "query string is 9000 bytes; the limit is max_query_bytes = 8192"
@@ -124,30 +108,10 @@ std::optional<std::string_view> Request::header(std::string_view name) const {
   std::string key;
   key.reserve(name.size() + 5);
   for (char c : name)
-    key += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    key += c == '-' ? '_' : ascii_toupper(c);
   // CGI passes these two without the HTTP_ prefix.
   if (key != "CONTENT_TYPE" && key != "CONTENT_LENGTH") key.insert(0, "HTTP_");
   return env_.find(key);
-}
-
-std::optional<std::string> parse_cookie(std::string_view header, std::string_view name) {
-  if (name.empty()) return std::nullopt;
-  std::optional<std::string> found;
-  bool seen = false;
-  while (!header.empty()) {
-    size_t semi = header.find(';');
-    std::string_view pair = trim(header.substr(0, semi));
-    header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
-    size_t eq = pair.find('=');
-    std::string_view n = trim(pair.substr(0, eq));
-    if (n != name) continue;
-    // Sent twice (e.g. one set for a parent domain by another site): we cannot tell
-    // which is ours, so neither counts.
-    if (seen) return std::nullopt;
-    seen = true;
-    if (eq != std::string_view::npos) found = cookie_value(trim(pair.substr(eq + 1)));
-  }
-  return found;
 }
 
 Result<size_t> content_length(const Request::Env& env) {

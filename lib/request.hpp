@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "cookie.hpp" // parse_cookie, which Request::cookie applies
 #include "error.hpp"
 #include "url.hpp"
 
@@ -131,10 +132,5 @@ Result<void> check_limits(const Request::Env& env, const LimitsConfig& limits);
 // CONTENT_LENGTH parsed strictly (digits only); 0 when absent or empty. A value that is
 // not a number is bad_request; one too large to hold is body_too_large.
 Result<size_t> content_length(const Request::Env& env);
-
-// Cookie header "a=1; b=2" -> value of `name`; nullopt when missing, duplicated or
-// malformed (no '=', or a value RFC 6265 does not allow). One pair of surrounding
-// quotes is removed; nothing is decoded.
-std::optional<std::string> parse_cookie(std::string_view cookie_header, std::string_view name);
 
 } // namespace oauthfcgi

@@ -1,9 +1,9 @@
+// The Response of response.hpp: header values kept free of line breaks, the security
+// headers every answer carries, small HTML pages, and the one map from Error to answer.
 #include "response.hpp"
 #include "text.hpp"
 
-#include <cctype>
 #include <cstdio>
-#include <strings.h>
 
 namespace oauthfcgi {
 
@@ -28,31 +28,7 @@ void append_header(std::string& out, std::string_view name, std::string_view val
   out.append(name).append(": ").append(value).append("\r\n");
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-// RFC 7230 token characters, for cookie names.
-bool is_token_char(unsigned char c) {
-  if (c <= 0x20 || c >= 0x7F) return false;
-  for (char s : std::string_view("()<>@,;:\\\"/[]?={}"))
-    if (c == static_cast<unsigned char>(s)) return false;
-  return true;
-}
-
-template <class Pred> std::string keep_only(std::string_view s, Pred keep) {
-  std::string out;
-  for (char c : s)
-    if (keep(static_cast<unsigned char>(c))) out += c;
-  return out;
-}
-
 } // namespace
-
-bool is_cookie_octet(unsigned char c) {
-  return c == 0x21 || (c >= 0x23 && c <= 0x2B) || (c >= 0x2D && c <= 0x3A) || (c >= 0x3C && c <= 0x5B) ||
-         (c >= 0x5D && c <= 0x7E);
-}
 
 Response& Response::add_header(std::string_view name, std::string_view value) {
   headers.emplace_back(without_line_breaks(name), without_line_breaks(value));
@@ -60,19 +36,7 @@ Response& Response::add_header(std::string_view name, std::string_view value) {
 }
 
 Response& Response::set_cookie(const Cookie& c) {
-  std::string v = keep_only(c.name, is_token_char) + "=" + keep_only(c.value, is_cookie_octet);
-  std::string path = keep_only(c.path, [](unsigned char ch) { return ch >= 0x20 && ch < 0x7F && ch != ';'; });
-  if (!path.empty()) v += "; Path=" + path;
-  if (c.max_age) {
-    v += "; Max-Age=" + std::to_string(*c.max_age < 0 ? 0 : *c.max_age);
-    // Browsers that predate Max-Age only drop a cookie whose Expires is past.
-    if (*c.max_age <= 0) v += "; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
-  }
-  if (c.http_only) v += "; HttpOnly";
-  if (c.secure) v += "; Secure";
-  std::string same_site = keep_only(c.same_site, [](unsigned char ch) { return std::isalpha(ch) != 0; });
-  if (!same_site.empty()) v += "; SameSite=" + same_site;
-  return add_header("Set-Cookie", v);
+  return add_header("Set-Cookie", set_cookie_value(c));
 }
 
 Response& Response::annotate(std::string_view key, std::string_view value) {
@@ -87,9 +51,7 @@ Response& Response::annotate(std::string_view key, std::string_view value) {
 }
 
 const std::string* Response::header(std::string_view name) const {
-  for (const auto& [n, v] : headers)
-    if (iequals(n, name)) return &v;
-  return nullptr;
+  return find_header(headers, name);
 }
 
 std::string Response::serialize() const {

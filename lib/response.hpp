@@ -9,25 +9,12 @@
 #include <utility>
 #include <vector>
 
+#include "cookie.hpp"
 #include "error.hpp"
-#include "http_client.hpp" // Headers
-#include "text.hpp"        // json_escape
+#include "headers.hpp"
+#include "text.hpp" // json_escape
 
 namespace oauthfcgi {
-
-struct Cookie {
-  std::string name, value;
-  std::optional<long> max_age; // nullopt = session cookie; 0 = expire now
-  bool secure = false;
-  bool http_only = true;
-  std::string same_site = "Lax";
-  std::string path = "/";
-};
-
-// RFC 6265 cookie-octet: no controls, whitespace, DQUOTE, comma, semicolon or backslash.
-// What a cookie value we send keeps (so it cannot add "; Domain=evil") and what one we
-// read must consist of.
-bool is_cookie_octet(unsigned char c);
 
 // How a program shows errors: browsers get a small HTML page, /profile JSON,
 // /check only a status and headers.
@@ -46,6 +33,7 @@ struct Response {
 
   // Adds a header; CR, LF and NUL in name or value are dropped, never sent.
   Response& add_header(std::string_view name, std::string_view value);
+  // A Set-Cookie header with set_cookie_value(cookie).
   Response& set_cookie(const Cookie& cookie);
   const std::string* header(std::string_view name) const;
   // "Status: 302 Found\r\n" + headers + security headers + "\r\n" + body.

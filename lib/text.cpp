@@ -14,12 +14,20 @@ bool is_ascii_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
+bool is_ascii_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 bool is_ascii_alnum(char c) {
-  return is_ascii_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  return is_ascii_digit(c) || is_ascii_alpha(c);
 }
 
 char ascii_tolower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+char ascii_toupper(char c) {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
 }
 
 std::string ascii_lowercase(std::string_view s) {

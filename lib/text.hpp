@@ -16,8 +16,10 @@ constexpr std::string_view kAsciiSpace = " \t\n\v\f\r";
 
 bool is_ascii_space(char c);
 bool is_ascii_digit(char c);
+bool is_ascii_alpha(char c);
 bool is_ascii_alnum(char c);
 char ascii_tolower(char c);
+char ascii_toupper(char c);
 std::string ascii_lowercase(std::string_view s);
 // Equal but for the case of ASCII letters.
 bool ascii_iequals(std::string_view a, std::string_view b);

@@ -1,36 +1,10 @@
-// What the handlers share: the cookies they set and read, and a provider ready to use.
+// What the handlers share: the session cookie read from a request, and a provider ready
+// to use. (Cookie names, attributes and value shape live in cookie.cpp.)
 #include "access.hpp"
 #include "handlers.hpp"
 #include "oidc.hpp"
 
-#include <algorithm>
-
 namespace oauthfcgi {
-
-std::string session_cookie_name(const Config& config) {
-  return config.session.cookie_name;
-}
-std::string binding_cookie_name(const Config& config) {
-  return config.session.cookie_name + "_bind";
-}
-
-Cookie make_cookie(const Config& config, std::string name, std::string value, std::optional<long> max_age) {
-  Cookie c;
-  c.name = std::move(name);
-  c.value = std::move(value);
-  c.max_age = max_age;
-  c.secure = config.server.public_url_https;
-  c.http_only = true;
-  c.same_site = "Lax";
-  c.path = "/";
-  return c;
-}
-
-bool is_token_shaped(std::string_view value) {
-  return value.size() == 43 && std::all_of(value.begin(), value.end(), [](unsigned char c) {
-           return std::isalnum(c) || c == '-' || c == '_';
-         });
-}
 
 Result<Provider> ready_provider(const ProviderConfig& config, Context& ctx) {
   auto provider = resolve_provider(config);

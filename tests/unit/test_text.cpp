@@ -30,6 +30,12 @@ TEST(CharacterClasses, AreAsciiOnly) {
   EXPECT_TRUE(is_ascii_alnum('5'));
   EXPECT_FALSE(is_ascii_alnum('_'));
   EXPECT_FALSE(is_ascii_alnum('\xe9')); // é in Latin-1
+
+  EXPECT_TRUE(is_ascii_alpha('a'));
+  EXPECT_TRUE(is_ascii_alpha('Z'));
+  EXPECT_FALSE(is_ascii_alpha('5'));
+  EXPECT_FALSE(is_ascii_alpha('['));
+  EXPECT_FALSE(is_ascii_alpha('\xe9'));
 }
 
 TEST(AsciiCase, LowersOnlyAsciiLetters) {
@@ -39,6 +45,14 @@ TEST(AsciiCase, LowersOnlyAsciiLetters) {
   EXPECT_EQ(ascii_tolower('\xc9'), '\xc9'); // É in Latin-1 stays
   EXPECT_EQ(ascii_lowercase("Content-TYPE: X\xc9"), "content-type: x\xc9");
   EXPECT_EQ(ascii_lowercase(""), "");
+}
+
+TEST(AsciiCase, UppersOnlyAsciiLetters) {
+  EXPECT_EQ(ascii_toupper('a'), 'A');
+  EXPECT_EQ(ascii_toupper('Z'), 'Z');
+  // Neighbours of the letters, and \xe9 (é in Latin-1), stay.
+  for (char c : std::string("-`{@[\xe9"))
+    EXPECT_EQ(ascii_toupper(c), c) << int(c);
 }
 
 TEST(AsciiIequals, IgnoresCaseButNotLength) {
