@@ -1,10 +1,11 @@
 // The GitHub and Facebook quirks against a scripted HttpClient: what each sends, in
-// which shape, and how each answer (good, odd or hostile) is read.
+// which shape, and how each answer (good, odd or hostile) is read (github.cpp, facebook.cpp).
 #include <gtest/gtest.h>
 
 #include "facebook.hpp"
 #include "fake_http.hpp"
 #include "flow.hpp"
+#include "github.hpp"
 #include "tokens.hpp"
 
 using namespace oauthfcgi;
@@ -289,4 +290,86 @@ TEST(Tokens, InfoShowsExpiryValidityAndScopesButNoToken) {
   Json never = json_object();
   token_info_to(never.get(), t, 3000);
   EXPECT_NE(json_print(never.get()).find("\"expires_at\":null,\"valid\":true"), std::string::npos);
+}
+
+TEST(GithubOrgs, ListsTheLoginsOfTheFirstHundred) {
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
+  ASSERT_TRUE(p.ok()) << p.error().reason;
+  FakeHttp http;
+  http.on_json("https://api.github.com/user/orgs", 200,
+               R"([{"login":"acme","id":1},{"id":2},{"login":"widgets","id":3}])");
+  auto orgs = github_orgs(http, *p, github_token());
+  ASSERT_TRUE(orgs.ok()) << orgs.error().reason;
+  EXPECT_EQ(*orgs, (std::vector<std::string>{"acme", "widgets"}));
+  ASSERT_EQ(http.requests.size(), 1u);
+  EXPECT_NE(http.requests[0].url.find("per_page=100"), std::string::npos) << http.requests[0].url;
+  EXPECT_EQ(testutil::header_of(http.requests[0], "Authorization"), "Bearer gho_x");
+}
+
+TEST(GithubOrgs, RateLimitIsTheSameReasonAsForTheUser) {
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
+  FakeHttp http;
+  http.on_answer("https://api.github.com/user/orgs", 403,
+                 {{"content-type", "application/json"}, {"x-ratelimit-remaining", "0"}},
+                 R"({"message":"API rate limit exceeded"})");
+  auto orgs = github_orgs(http, *p, github_token());
+  ASSERT_FALSE(orgs.ok());
+  EXPECT_EQ(orgs.error().kind, ErrorKind::provider_error);
+  EXPECT_NE(orgs.error().reason.find("organisations endpoint: GitHub API rate limit exceeded"),
+            std::string::npos)
+      << orgs.error().reason;
+}
+
+TEST(GithubOrgs, AnAnswerThatIsNotAListIsAnError) {
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
+  FakeHttp http;
+  http.on_json("https://api.github.com/user/orgs", 200, R"({"login":"acme"})");
+  auto orgs = github_orgs(http, *p, github_token());
+  ASSERT_FALSE(orgs.ok());
+  EXPECT_NE(orgs.error().reason.find("answered HTTP 200"), std::string::npos) << orgs.error().reason;
+
+  FakeHttp broken;
+  broken.on_answer("https://api.github.com/user/orgs", 500, {}, "<html>oops</html>");
+  auto down = github_orgs(broken, *p, github_token());
+  ASSERT_FALSE(down.ok());
+  EXPECT_NE(down.error().reason.find("HTTP 500 with something that is not JSON"), std::string::npos)
+      << down.error().reason;
+}
+
+TEST(GithubFlow, ForbiddenWithoutRateLimitHeadersIsNotCalledARateLimit) {
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
+  FakeHttp http;
+  http.on_json("https://api.github.com/user/orgs", 403, R"({"message":"Resource not accessible"})");
+  auto orgs = github_orgs(http, *p, github_token());
+  ASSERT_FALSE(orgs.ok());
+  EXPECT_EQ(orgs.error().reason.find("rate limit"), std::string::npos) << orgs.error().reason;
+  EXPECT_NE(orgs.error().reason.find("HTTP 403"), std::string::npos) << orgs.error().reason;
+}
+
+TEST(GithubFlow, NoVerifiedPrimaryEmailLeavesTheEmailEmptyButTheLoginStands) {
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
+  FakeHttp http;
+  http.on_json("https://api.github.com/user/emails", 200,
+               R"([{"email":"a@x.example","primary":true,"verified":false}])");
+  http.on_json("https://api.github.com/user", 200, R"({"id":7,"login":"octocat"})");
+  auto profile = fetch_profile(http, *p, github_token());
+  ASSERT_TRUE(profile.ok()) << profile.error().reason;
+  EXPECT_EQ(profile->login, "octocat");
+  EXPECT_EQ(profile->email, std::nullopt);
+}
+
+TEST(GithubFlow, APublicEmailOnTheUserSkipsTheEmailsCall) {
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
+  FakeHttp http;
+  http.on_json("https://api.github.com/user", 200, R"({"id":7,"login":"octocat","email":"o@x.example"})");
+  auto profile = fetch_profile(http, *p, github_token());
+  ASSERT_TRUE(profile.ok()) << profile.error().reason;
+  EXPECT_EQ(profile->email, "o@x.example");
+  EXPECT_EQ(http.requests.size(), 1u);
 }
