@@ -1,4 +1,4 @@
-// Who may sign in: the [access] rules and a provider's own (DESIGN.md). Within one
+// Who may sign in: the [access] rules and a provider's own (docs/configuration.md). Within one
 // set of rules, matching any non-empty list admits (an empty set admits anyone);
 // the [access] set and the provider's set must both admit.
 #pragma once

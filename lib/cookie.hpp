@@ -37,10 +37,11 @@ std::optional<std::string> parse_cookie(std::string_view cookie_header, std::str
 // attribute or a header.
 std::string set_cookie_value(const Cookie& cookie);
 
-// "<cookie_name>" (with __Host- when https) and "<cookie_name>_bind".
+// [session] cookie_name (config_checks.cpp has put __Host- in front when https) and
+// "<cookie_name>_bind".
 std::string session_cookie_name(const Config& config);
 std::string binding_cookie_name(const Config& config);
-// A cookie with the attributes of DESIGN.md (HttpOnly, SameSite=Lax, Path=/, Secure when https).
+// A cookie with the attributes of docs/routes.md (HttpOnly, SameSite=Lax, Path=/, Secure when https).
 Cookie make_cookie(const Config& config, std::string name, std::string value, std::optional<long> max_age);
 // Our random values are 43 base64url chars; anything else in a cookie is treated as absent.
 bool is_token_shaped(std::string_view value);

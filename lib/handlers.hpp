@@ -1,4 +1,4 @@
-// The five endpoints of DESIGN.md, one file each (handle_*.cpp), and what they share
+// The five endpoints (docs/routes.md), one file each (handle_*.cpp), and what they share
 // (web.cpp). Each takes the request and the context the pipeline filled from its
 // route (routes.cpp: method, error style, name, session cookie) and returns the
 // answer; they never touch a socket, so tests drive them with a MemoryStore and a

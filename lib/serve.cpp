@@ -22,7 +22,7 @@ const char* const kVersion = OAUTHFCGI_VERSION;
 
 namespace {
 
-// The run mode of DESIGN.md, in its order of precedence.
+// The run mode (docs/programs.md), in its order of precedence.
 RunMode choose_mode(const Options& opts) {
   if (!opts.listen.empty()) return RunMode::own_socket;
   const char* fds = std::getenv("LISTEN_FDS");

@@ -1,4 +1,4 @@
-// oauth-check: see DESIGN.md "Programs and routes"; its route: lib/routes.cpp.
+// oauth-check: see docs/routes.md; its route: lib/routes.cpp.
 #include "routes.hpp"
 
 int main(int argc, char** argv) {
