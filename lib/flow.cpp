@@ -132,18 +132,17 @@ Result<TokenSet> parse_token_response(const Provider& p, const HttpResponse& r, 
 
 namespace {
 
-// parse_token_response, saying also what a refresh needs: whether the answer named
-// its scope, and the RFC 6749 error code of a refusal.
-Result<TokenSet> parse_token_answer(const Provider& p, const HttpResponse& r, long now, std::string_view what,
-                                    TokenAnswer* answer) {
-  if (p.hooks.answer_error)
-    if (auto e = p.hooks.answer_error(p, r, what)) return *e;
-  std::string ct = content_type(r);
-  Params fields;
-  Json json;
-  // Form encoding: GitHub without Accept: application/json; Facebook before Graph v2.3 (text/plain).
-  bool form = ct == "application/x-www-form-urlencoded" || ct == "text/plain";
-  if (!form) {
+// A token endpoint's answer as fields: JSON, or the older form encoding (GitHub without
+// Accept: application/json; Facebook before Graph v2.3, as text/plain).
+class AnswerFields {
+public:
+  static Result<AnswerFields> read(const Provider& p, const HttpResponse& r, std::string_view what) {
+    AnswerFields a;
+    std::string ct = content_type(r);
+    if (ct == "application/x-www-form-urlencoded" || ct == "text/plain") {
+      a.form_ = parse_query(r.body);
+      return a;
+    }
     if (looks_like_html(r)) {
       if (!success(r)) return provider_error(p, what, "answered HTTP " + std::to_string(r.status));
       return provider_error(p, what, "answered HTML where JSON was expected");
@@ -155,51 +154,67 @@ Result<TokenSet> parse_token_answer(const Provider& p, const HttpResponse& r, lo
                             parsed.ok() ? "answered JSON that is not an object"
                                         : "answered something that is not JSON");
     }
-    json = std::move(parsed.value());
-  } else {
-    fields = parse_query(r.body);
+    a.json_ = std::move(parsed.value());
+    return a;
   }
-  auto field = [&](const char* name) -> std::optional<std::string> {
-    if (json) return json_string(json.get(), name);
-    ParamLookup l = find_param(fields, name);
+
+  std::optional<std::string> field(const char* name) const {
+    if (json_) return json_string(json_.get(), name);
+    ParamLookup l = find_param(form_, name);
     if (l.state != ParamState::single) return std::nullopt;
     return l.value;
-  };
-  auto number = [&](const char* name) -> long {
-    if (json) {
-      if (auto n = json_integer(json.get(), name)) return *n;
+  }
+
+  // A count of seconds; 0 when absent or not a number of at most 12 digits.
+  long number(const char* name) const {
+    if (json_) {
+      if (auto n = json_integer(json_.get(), name)) return *n;
     }
     auto s = field(name);
-    if (!s || s->empty() || s->size() > 12 || !std::all_of(s->begin(), s->end(), ::isdigit)) return 0;
-    return std::stol(*s);
-  };
-  if (auto error = field("error")) {
+    if (!s || s->size() > 12) return 0;
+    return static_cast<long>(parse_uint(*s).value_or(0));
+  }
+
+private:
+  Json json_;
+  Params form_;
+};
+
+// parse_token_response, saying also what a refresh needs: whether the answer named
+// its scope, and the RFC 6749 error code of a refusal.
+Result<TokenSet> parse_token_answer(const Provider& p, const HttpResponse& r, long now, std::string_view what,
+                                    TokenAnswer* answer) {
+  if (p.hooks.answer_error)
+    if (auto e = p.hooks.answer_error(p, r, what)) return *e;
+  auto fields = AnswerFields::read(p, r, what);
+  if (!fields) return fields.error();
+  if (auto error = fields->field("error")) {
     if (answer) answer->error = *error;
     std::string reason = p.name + " " + std::string(what) + " refused: " + printable_excerpt(*error, 64);
-    if (auto description = field("error_description"))
+    if (auto description = fields->field("error_description"))
       reason += " (" + printable_excerpt(*description, 120) + ")";
     return make_error(ErrorKind::provider_error, reason);
   }
   if (!success(r)) return provider_error(p, what, "answered HTTP " + std::to_string(r.status));
   TokenSet t;
-  auto access = field("access_token");
+  auto access = fields->field("access_token");
   if (!access || access->empty()) return provider_error(p, what, "answered without an access_token");
   t.access_token = *access;
-  t.token_type = field("token_type").value_or("bearer");
+  t.token_type = fields->field("token_type").value_or("bearer");
   if (ascii_lowercase(t.token_type) != "bearer")
     return make_error(ErrorKind::provider_error, p.name + " issued a token of type \"" +
                                                      printable_excerpt(t.token_type, 32) + "\", not bearer");
-  t.refresh_token = field("refresh_token").value_or("");
+  t.refresh_token = fields->field("refresh_token").value_or("");
   // RFC 6749 5.1: no scope in the answer means the scope asked for.
-  auto scope = field("scope");
+  auto scope = fields->field("scope");
   if (answer) answer->scope_given = scope.has_value();
   t.scope = scope ? join_scopes(split_scopes(*scope)) : join_scopes(p.scope);
-  t.id_token = field("id_token").value_or("");
+  t.id_token = fields->field("id_token").value_or("");
   // "expires" is Facebook's name before Graph v2.3.
-  long expires_in = number("expires_in");
-  if (expires_in <= 0) expires_in = number("expires");
+  long expires_in = fields->number("expires_in");
+  if (expires_in <= 0) expires_in = fields->number("expires");
   if (expires_in > 0) t.expires_at = now + expires_in;
-  if (long refresh_in = number("refresh_token_expires_in"); refresh_in > 0)
+  if (long refresh_in = fields->number("refresh_token_expires_in"); refresh_in > 0)
     t.refresh_expires_at = now + refresh_in;
   return t;
 }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <optional>
 
 namespace oauthfcgi {
 
@@ -214,12 +215,102 @@ CurlHttpClient::CurlHttpClient(const HttpConfig& config, std::string user_agent)
 
 CurlHttpClient::~CurlHttpClient() = default;
 
+namespace {
+
+// The request's headers as curl's list; own_user_agent when the caller set one.
+bool build_header_list(const HttpRequest& request, Slist& headers, bool& own_user_agent) {
+  auto add_header = [&](const std::string& line) {
+    curl_slist* next = curl_slist_append(headers.get(), line.c_str());
+    if (!next) return false;
+    headers.release();
+    headers.reset(next);
+    return true;
+  };
+  bool ok = true;
+  for (const auto& [name, value] : request.headers) {
+    if (ascii_iequals(name, "User-Agent")) own_user_agent = true;
+    // "Name:" would tell curl to drop the header; "Name;" sends it empty.
+    ok = ok && add_header(value.empty() ? name + ";" : name + ": " + value);
+  }
+  // No "Expect: 100-continue" round trip before a POST body.
+  return ok && add_header("Expect:");
+}
+
+// Timeouts, protocols, TLS checks and the size-capped callbacks: what every call has.
+void set_common_options(CURL* h, const HttpConfig& cfg, const HttpRequest& request, Transfer& t,
+                        char* errbuf) {
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); // worker threads: no SIGALRM for DNS timeouts
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg.connect_timeout_ms);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cfg.timeout_ms);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); // a provider's redirect is its answer
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!cfg.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, cfg.ca_file.c_str());
+  // No CURLOPT_ACCEPT_ENCODING: the size cap then bounds exactly what we hold.
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+}
+
+void set_method_and_body(CURL* h, const HttpRequest& request, bool head) {
+  const bool post = ascii_iequals(request.method, "POST");
+  const bool send_body = !request.body.empty() || post;
+  if (post) {
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+  } else if (head) {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (!ascii_iequals(request.method, "GET") || send_body) {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  if (send_body) {
+    // Size first, so the body may hold NUL bytes.
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+  }
+}
+
+// What went wrong with a finished transfer, or nothing. Reasons name the host, never the URL.
+std::optional<Error> transfer_error(CURL* h, CURLcode rc, const Transfer& t, const HttpConfig& cfg,
+                                    const HttpRequest& request, const UrlParts& parts, const char* errbuf) {
+  const std::string& host = parts.host;
+  if (t.body_too_large)
+    return make_error(ErrorKind::provider_error, "response from " + host + " larger than " +
+                                                     std::to_string(cfg.max_response_bytes) + " bytes");
+  if (t.headers_too_large)
+    return make_error(ErrorKind::provider_error, "response headers from " + host + " larger than " +
+                                                     std::to_string(kMaxHeaderBytes) + " bytes");
+  if (t.callback_failed)
+    return make_error(ErrorKind::internal, "out of memory reading the response from " + host);
+  if (rc == CURLE_OPERATION_TIMEDOUT) {
+    curl_off_t connect_us = 0;
+    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
+    if (connect_us == 0)
+      return make_error(ErrorKind::provider_timeout, host + " did not accept a connection within " +
+                                                         std::to_string(cfg.connect_timeout_ms) + " ms");
+    return make_error(ErrorKind::provider_timeout,
+                      host + " did not answer within " + std::to_string(cfg.timeout_ms) + " ms");
+  }
+  if (rc != CURLE_OK) {
+    std::string reason = host + ": " + curl_easy_strerror(rc);
+    std::string detail = scrub_detail(errbuf, request, &parts);
+    if (!detail.empty() && detail != curl_easy_strerror(rc)) reason += " (" + detail + ")";
+    return make_error(ErrorKind::provider_error, std::move(reason));
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
 Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   const HttpConfig& cfg = impl_->config;
   Result<UrlParts> parts = parse_url(request.url);
   // The reason never quotes the URL itself: its query may hold a code or token.
   if (!parts) return make_error(ErrorKind::provider_error, "request URL is not an absolute http(s) URL");
-  const std::string& host = parts->host;
 
   CURL* h = impl_->curl.get();
   if (!h) return make_error(ErrorKind::provider_error, "cannot create a libcurl handle");
@@ -232,56 +323,13 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   char errbuf[CURL_ERROR_SIZE] = {0};
 
   Slist headers;
-  auto add_header = [&](const std::string& line) {
-    curl_slist* next = curl_slist_append(headers.get(), line.c_str());
-    if (!next) return false;
-    headers.release();
-    headers.reset(next);
-    return true;
-  };
   bool own_user_agent = false;
-  bool ok = true;
-  for (const auto& [name, value] : request.headers) {
-    if (ascii_iequals(name, "User-Agent")) own_user_agent = true;
-    // "Name:" would tell curl to drop the header; "Name;" sends it empty.
-    ok = ok && add_header(value.empty() ? name + ";" : name + ": " + value);
-  }
-  // No "Expect: 100-continue" round trip before a POST body.
-  ok = ok && add_header("Expect:");
-  if (!ok) return make_error(ErrorKind::internal, "out of memory building request headers");
-
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); // worker threads: no SIGALRM for DNS timeouts
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg.connect_timeout_ms);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cfg.timeout_ms);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); // a provider's redirect is its answer
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!cfg.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, cfg.ca_file.c_str());
+  if (!build_header_list(request, headers, own_user_agent))
+    return make_error(ErrorKind::internal, "out of memory building request headers");
+  set_common_options(h, cfg, request, t, errbuf);
   if (!own_user_agent) curl_easy_setopt(h, CURLOPT_USERAGENT, impl_->user_agent.c_str());
-  // No CURLOPT_ACCEPT_ENCODING: the size cap then bounds exactly what we hold.
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
-
-  const bool send_body = !request.body.empty() || ascii_iequals(request.method, "POST");
-  if (ascii_iequals(request.method, "POST")) {
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-  } else if (t.head) {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  } else if (!ascii_iequals(request.method, "GET") || send_body) {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  }
-  if (send_body) {
-    // Size first, so the body may hold NUL bytes.
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
-  }
+  set_method_and_body(h, request, t.head);
 
   // RFC 6749 2.3.1: client_id and secret are form-encoded before Basic encoding.
   std::string user, password;
@@ -309,30 +357,7 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, nullptr);
   }
 
-  if (t.body_too_large)
-    return make_error(ErrorKind::provider_error, "response from " + host + " larger than " +
-                                                     std::to_string(cfg.max_response_bytes) + " bytes");
-  if (t.headers_too_large)
-    return make_error(ErrorKind::provider_error, "response headers from " + host + " larger than " +
-                                                     std::to_string(kMaxHeaderBytes) + " bytes");
-  if (t.callback_failed)
-    return make_error(ErrorKind::internal, "out of memory reading the response from " + host);
-  if (rc == CURLE_OPERATION_TIMEDOUT) {
-    curl_off_t connect_us = 0;
-    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
-    if (connect_us == 0)
-      return make_error(ErrorKind::provider_timeout, host + " did not accept a connection within " +
-                                                         std::to_string(cfg.connect_timeout_ms) + " ms");
-    return make_error(ErrorKind::provider_timeout,
-                      host + " did not answer within " + std::to_string(cfg.timeout_ms) + " ms");
-  }
-  if (rc != CURLE_OK) {
-    std::string reason = host + ": " + curl_easy_strerror(rc);
-    std::string detail = scrub_detail(errbuf, request, &parts.value());
-    if (!detail.empty() && detail != curl_easy_strerror(rc)) reason += " (" + detail + ")";
-    return make_error(ErrorKind::provider_error, std::move(reason));
-  }
-
+  if (auto error = transfer_error(h, rc, t, cfg, request, *parts, errbuf)) return std::move(*error);
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &t.response.status);
   return std::move(t.response);
 }
