@@ -1,4 +1,4 @@
-// oauth-callback: see docs/routes.md; its route: lib/routes.cpp.
+// oauth-callback: see docs/routes.md; its route: lib/serve/routes.cpp.
 #include "routes.hpp"
 
 int main(int argc, char** argv) {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
+#include "config_load.hpp"
 #include "crypto.hpp"
 #include "fetch_flags.hpp"
 #include "http_client.hpp"

@@ -2,7 +2,7 @@
 """tests/docs/check_docs.py --source DIR [--program PATH]...
 
 Holds the reference to the code:
-- every key of the key table in lib/config_keys.cpp is documented in its section in
+- every key of the key table in lib/config/config_keys.cpp is documented in its section in
   docs/configuration.md and in docs/man/oauth-fcgi.conf.5.md, and every key those
   pages list in a section's table or entries exists in the code (docs must be true:
   no key of a future issue);
@@ -21,8 +21,8 @@ SECTION_NAMES = {"server": "[server]", "redis": "[redis]", "session": "[session]
 
 
 def config_keys(source):
-    """{section: {key}} from the key table of lib/config_keys.cpp."""
-    text = open(os.path.join(source, "lib", "config_keys.cpp")).read()
+    """{section: {key}} from the key table of lib/config/config_keys.cpp."""
+    text = open(os.path.join(source, "lib", "config", "config_keys.cpp")).read()
     start = text.index("const std::vector<KeyDesc>& key_table() {")
     end = text.index("return table;", start)
     table = text[start:end]
@@ -69,7 +69,7 @@ def check_config_docs(source, keys, rel, problems):
             if key not in listed:
                 problems.append(f"{rel}: {label} does not list key {key}")
         for key in sorted(listed - want):
-            problems.append(f"{rel}: {label} lists {key}, which lib/config_keys.cpp does not know")
+            problems.append(f"{rel}: {label} lists {key}, which lib/config/config_keys.cpp does not know")
 
 
 def help_flags(program):
@@ -92,7 +92,7 @@ def main():
     keys = config_keys(a.source)
     total = sum(len(v) for v in keys.values())
     if total < 40:
-        problems.append(f"lib/config_keys.cpp: only {total} keys found in the key table: has its shape changed?")
+        problems.append(f"lib/config/config_keys.cpp: only {total} keys found in the key table: has its shape changed?")
     for rel in ("docs/configuration.md", "docs/man/oauth-fcgi.conf.5.md"):
         check_config_docs(a.source, keys, rel, problems)
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config.hpp"
+#include "config_load.hpp"
 
 namespace fuzz {
 

@@ -1,7 +1,7 @@
 // The small parsers of outside text, one input each: query strings, cookie headers,
 // return_to, URLs, the config file and our own sealed records' JSON. The first byte
 // picks the parser.
-#include "config.hpp"
+#include "config_load.hpp"
 #include "fuzz_common.hpp"
 #include "request.hpp"
 #include "return_to.hpp"

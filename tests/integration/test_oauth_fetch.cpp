@@ -1,4 +1,4 @@
-// oauth-fetch (src/oauth-fetch.cpp, lib/token_client.cpp) as its users run it: the
+// oauth-fetch (src/oauth-fetch.cpp, lib/oauth/token_client.cpp) as its users run it: the
 // built program against the dev provider's client-credentials grant and /api, with a
 // real redis-server. The emulator counts token requests (client_token), API calls
 // (resource) and API calls made with an expired token (resource_expired_token).

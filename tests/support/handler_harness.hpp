@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "config.hpp"
+#include "config_load.hpp"
 #include "crypto.hpp"
 #include "fake_http.hpp"
 #include "log.hpp"

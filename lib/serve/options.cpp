@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "config.hpp"
+#include "config_load.hpp"
 #include "listen.hpp"
 #include "serve.hpp"
 #include "url.hpp"

@@ -1,4 +1,4 @@
-#include "config.hpp"
+#include "config_load.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// Shared by the config_*.cpp files only (other modules use config.hpp): the state
+// Shared by the config_*.cpp files only (others use config_load.hpp): the state
 // of one parse (ConfigReader), the sections met, the key table's row type, and the
 // value and secret-file readers the table's validators are built from.
 #pragma once
@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config.hpp"
+#include "config_load.hpp"
 
 namespace oauthfcgi::config_detail {
 

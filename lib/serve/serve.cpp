@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "config_load.hpp"
 #include "run_modes.hpp"
 
 #ifndef OAUTHFCGI_VERSION

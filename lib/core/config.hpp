@@ -1,6 +1,6 @@
 // The config file (docs/configuration.md) as typed structs, immutable once loaded
-// and passed around as const Config&; the problems a load found; parse_config and
-// load_config, the entry points. How a file is read: config_*.cpp.
+// and passed around as const Config&, and the problems a load found. Loading it:
+// lib/config/config_load.hpp.
 #pragma once
 
 #include <cstdint>
@@ -134,19 +134,5 @@ struct ConfigLoad {
   std::vector<ConfigProblem> problems; // every error found, not only the first
   bool ok() const;
 };
-
-// Parses config text. `file` names it in messages; *_file paths that are relative
-// are read relative to `base_dir` (the config file's folder).
-ConfigLoad parse_config(std::string_view text, const std::string& file, const std::string& base_dir);
-// Reads and parses a file.
-ConfigLoad load_config(const std::string& path);
-// --config, else $OAUTH_FCGI_CONFIG, else /etc/oauth-fcgi/oauth-fcgi.conf.
-std::string default_config_path();
-
-// Every key the parser knows, as "section.key" ("provider.scope" for [provider NAME]),
-// so a test can compare it with conf/oauth-fcgi.conf.example.
-const std::vector<std::string>& known_config_keys();
-
-const char* provider_type_name(ProviderType t);
 
 } // namespace oauthfcgi

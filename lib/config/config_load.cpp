@@ -1,9 +1,8 @@
-// The config's entry points (parse_config, load_config, the default path) and
-// the small methods of the Config types. How a file is read lives in the
-// config_*.cpp files: config_ini (lines and sections), config_keys (the key
-// table), config_values and config_secrets (checking one value), config_checks
-// (the checks across keys).
-#include "config.hpp"
+// The config's entry points (parse_config, load_config, the default path). How a
+// file is read lives in the config_*.cpp files: config_ini (lines and sections),
+// config_keys (the key table), config_values and config_secrets (checking one
+// value), config_checks (the checks across keys).
+#include "config_load.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -35,35 +34,6 @@ namespace {
 constexpr size_t kMaxConfigBytes = 1 << 20;
 
 } // namespace
-
-const ProviderConfig* Config::find_provider(std::string_view name) const {
-  for (const auto& p : providers) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
-}
-
-const ClientConfig* Config::find_client(std::string_view name) const {
-  for (const auto& c : clients) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
-}
-
-std::string ConfigProblem::to_string() const {
-  std::string out = file;
-  if (line > 0) out += ":" + std::to_string(line);
-  out += ": ";
-  if (warning) out += "warning: ";
-  return out + message;
-}
-
-bool ConfigLoad::ok() const {
-  for (const auto& p : problems) {
-    if (!p.warning) return false;
-  }
-  return true;
-}
 
 ConfigLoad parse_config(std::string_view text, const std::string& file, const std::string& base_dir) {
   ConfigLoad out;

@@ -5,7 +5,7 @@
 #include <regex>
 #include <set>
 
-#include "config.hpp"
+#include "config_load.hpp"
 #include "test_util.hpp"
 
 using namespace oauthfcgi;
