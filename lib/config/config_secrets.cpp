@@ -8,6 +8,7 @@
 
 #include <sys/stat.h>
 
+#include "c_handle.hpp"
 #include "config_reader.hpp"
 
 namespace oauthfcgi::config_detail {
@@ -17,10 +18,7 @@ namespace {
 // A secret is small; a larger file is the wrong file.
 constexpr size_t kMaxSecretBytes = 64 * 1024;
 
-struct FileClose {
-  void operator()(FILE* f) const { fclose(f); }
-};
-using FilePtr = std::unique_ptr<FILE, FileClose>;
+using FilePtr = CHandle<FILE, fclose>;
 
 struct SecretFile {
   std::string path; // resolved

@@ -1,4 +1,5 @@
 #include "crypto.hpp"
+#include "c_handle.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -21,14 +22,11 @@
 namespace oauthfcgi {
 namespace {
 
-template <class T, void (*F)(T*)> struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, Deleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
-using MdCtx = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
-using MacCtx = std::unique_ptr<EVP_MAC_CTX, Deleter<EVP_MAC_CTX, EVP_MAC_CTX_free>>;
-using Kdf = std::unique_ptr<EVP_KDF, Deleter<EVP_KDF, EVP_KDF_free>>;
-using KdfCtx = std::unique_ptr<EVP_KDF_CTX, Deleter<EVP_KDF_CTX, EVP_KDF_CTX_free>>;
+using CipherCtx = CHandle<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
+using MdCtx = CHandle<EVP_MD_CTX, EVP_MD_CTX_free>;
+using MacCtx = CHandle<EVP_MAC_CTX, EVP_MAC_CTX_free>;
+using Kdf = CHandle<EVP_KDF, EVP_KDF_free>;
+using KdfCtx = CHandle<EVP_KDF_CTX, EVP_KDF_CTX_free>;
 
 const unsigned char* u8(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());

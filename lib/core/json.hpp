@@ -9,14 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "c_handle.hpp"
 #include "error.hpp"
 
 namespace oauthfcgi {
 
-struct JsonDeleter {
-  void operator()(cJSON* p) const { cJSON_Delete(p); }
-};
-using Json = std::unique_ptr<cJSON, JsonDeleter>;
+using Json = CHandle<cJSON, cJSON_Delete>;
 
 // Parses a whole document; trailing garbage is an error. The reason never quotes the input.
 Result<Json> json_parse(std::string_view text);

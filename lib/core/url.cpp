@@ -1,4 +1,5 @@
 #include "url.hpp"
+#include "c_handle.hpp"
 #include "text.hpp"
 
 #include <arpa/inet.h>
@@ -12,15 +13,8 @@ namespace oauthfcgi {
 
 namespace {
 
-struct CurlFree {
-  void operator()(char* p) const { curl_free(p); }
-};
-using CurlString = std::unique_ptr<char, CurlFree>;
-
-struct CurlUrlCleanup {
-  void operator()(CURLU* h) const { curl_url_cleanup(h); }
-};
-using CurlUrl = std::unique_ptr<CURLU, CurlUrlCleanup>;
+using CurlString = CHandle<char, curl_free>;
+using CurlUrl = CHandle<CURLU, curl_url_cleanup>;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -33,21 +33,21 @@ Response handle_check(const Request& request, Context& ctx) {
     ctx.log.info("check_denied", {{"provider", p.provider}, {"user", p.user()}, {"reason", access.reason}});
     return Response::empty(403).annotate("provider", p.provider);
   }
+  // The identity as X-Auth-* for nginx, then as Variable-* for Apache's
+  // mod_authnz_fcgi, which exports those to the request.
+  const std::pair<const char*, const char*> names[] = {
+      {"X-Auth-User", "Variable-REMOTE_USER"}, {"X-Auth-Email", "Variable-AUTH_EMAIL"},
+      {"X-Auth-Login", "Variable-AUTH_LOGIN"}, {"X-Auth-Provider", "Variable-AUTH_PROVIDER"},
+      {"X-Auth-Id", "Variable-AUTH_ID"},       {"X-Auth-Name", "Variable-AUTH_NAME"},
+  };
+  const std::string values[] = {p.user(), p.email.value_or(""), p.login.value_or(""), p.provider,
+                                p.id,     p.name.value_or("")};
   Response r = Response::empty(200);
   r.annotate("provider", p.provider);
-  r.add_header("X-Auth-User", p.user());
-  r.add_header("X-Auth-Email", p.email.value_or(""));
-  r.add_header("X-Auth-Login", p.login.value_or(""));
-  r.add_header("X-Auth-Provider", p.provider);
-  r.add_header("X-Auth-Id", p.id);
-  r.add_header("X-Auth-Name", p.name.value_or(""));
-  // The same identity for Apache's mod_authnz_fcgi, which exports Variable-* to the request.
-  r.add_header("Variable-REMOTE_USER", p.user());
-  r.add_header("Variable-AUTH_EMAIL", p.email.value_or(""));
-  r.add_header("Variable-AUTH_LOGIN", p.login.value_or(""));
-  r.add_header("Variable-AUTH_PROVIDER", p.provider);
-  r.add_header("Variable-AUTH_ID", p.id);
-  r.add_header("Variable-AUTH_NAME", p.name.value_or(""));
+  for (size_t i = 0; i < std::size(names); ++i)
+    r.add_header(names[i].first, values[i]);
+  for (size_t i = 0; i < std::size(names); ++i)
+    r.add_header(names[i].second, values[i]);
   return r;
 }
 

@@ -2,6 +2,7 @@
 // applied on each call; callbacks never throw into libcurl; error reasons name the
 // host only, because URLs to providers carry codes and tokens in their queries.
 #include "http_client.hpp"
+#include "c_handle.hpp"
 #include "text.hpp"
 
 #include <curl/curl.h>
@@ -21,14 +22,8 @@ constexpr size_t kMaxHeaderBytes = 64 * 1024;
 // Longest piece of curl's error buffer we pass on.
 constexpr size_t kMaxDetail = 200;
 
-struct CurlCleanup {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-struct SlistCleanup {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using CurlHandle = std::unique_ptr<CURL, CurlCleanup>;
-using Slist = std::unique_ptr<curl_slist, SlistCleanup>;
+using CurlHandle = CHandle<CURL, curl_easy_cleanup>;
+using Slist = CHandle<curl_slist, curl_slist_free_all>;
 
 // A header line's text without the blanks around it: curl hands us each line with its
 // CRLF, so the end loses CR and LF as well; the front loses only spaces and tabs.

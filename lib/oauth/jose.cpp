@@ -1,4 +1,5 @@
 #include "jose.hpp"
+#include "c_handle.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -21,15 +22,12 @@ void EvpPkeyFree::operator()(EVP_PKEY* key) const {
 
 namespace {
 
-template <class T, void (*F)(T*)> struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
-using Bn = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
-using ParamBld = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
-using Params = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free>>;
-using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
-using MdCtx = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
-using EcdsaSig = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG, ECDSA_SIG_free>>;
+using Bn = CHandle<BIGNUM, BN_free>;
+using ParamBld = CHandle<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
+using Params = CHandle<OSSL_PARAM, OSSL_PARAM_free>;
+using PkeyCtx = CHandle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
+using MdCtx = CHandle<EVP_MD_CTX, EVP_MD_CTX_free>;
+using EcdsaSig = CHandle<ECDSA_SIG, ECDSA_SIG_free>;
 
 // Errors OpenSSL queues while we refuse untrusted input are ours to drop, not the caller's.
 class ErrMark {

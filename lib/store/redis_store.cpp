@@ -19,20 +19,15 @@
 #include <ctime>
 #include <vector>
 
+#include "c_handle.hpp"
 #include "url.hpp"
 
 namespace oauthfcgi {
 
 namespace {
 
-struct ContextFree {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-struct ReplyFree {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using ContextPtr = std::unique_ptr<redisContext, ContextFree>;
-using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
+using ContextPtr = CHandle<redisContext, redisFree>;
+using ReplyPtr = CHandle<redisReply, freeReplyObject>;
 
 // Set once by redis_sigpipe_ignored_for_good().
 std::atomic<bool> sigpipe_ignored{false};
