@@ -2,6 +2,7 @@
 // applied on each call; callbacks never throw into libcurl; error reasons name the
 // host only, because URLs to providers carry codes and tokens in their queries.
 #include "http_client.hpp"
+#include "clock.hpp"
 #include "text.hpp"
 
 #include <curl/curl.h>
@@ -132,7 +133,7 @@ struct Heartbeat {
 
 int on_progress(void* userp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) noexcept {
   auto* beat = static_cast<Heartbeat*>(userp);
-  auto now = std::chrono::steady_clock::now();
+  auto now = system_clock().steady();
   if (now - beat->last < beat->request->heartbeat_every) return 0;
   beat->last = now;
   try {
@@ -293,7 +294,7 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
     curl_easy_setopt(h, CURLOPT_PASSWORD, password.c_str());
   }
 
-  Heartbeat beat{&request, std::chrono::steady_clock::now()};
+  Heartbeat beat{&request, system_clock().steady()};
   if (request.heartbeat) {
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &beat);
