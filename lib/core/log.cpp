@@ -8,11 +8,11 @@
 #include <array>
 #include <atomic>
 #include <cctype>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
 
+#include "clock.hpp"
 #include "crypto.hpp"
 
 namespace oauthfcgi {
@@ -34,9 +34,9 @@ const char* level_name(LogLevel level) {
 }
 
 std::string timestamp() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  long long now_ms = system_clock().now_ms();
+  auto secs = static_cast<std::time_t>(now_ms / 1000);
+  auto ms = now_ms % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[32];

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "clock.hpp"
 #include "config.hpp"
 #include "crypto.hpp"
 #include "error.hpp"
@@ -19,13 +20,16 @@
 namespace oauthfcgi {
 
 // One per worker thread; config and keys are shared, read-only. The pipeline copies it
-// for each request and fills in the request's part.
+// for each request and fills in the request's part. The programs pass system_clock()
+// and system_random(); tests pass fakes.
 struct Context {
   const Config& config;
   const Keys& keys;
   Store& store;
   HttpClient& http;
-  const Log& log; // carries this request's id
+  const Log& log;       // carries this request's id
+  const Clock& clock;   // the only time handlers and flows read
+  const Random& random; // the only randomness they draw
   // This request's route (serve.hpp Route), set by the pipeline:
   ErrorStyle error_style = ErrorStyle::html; // how its errors are answered
   std::string route_name = {};               // the "/<name>" after the route's path, without '/'

@@ -125,7 +125,7 @@ Response start_session(Context& ctx, const ProviderConfig& pc, const Provider& p
   }
 
   // A new session id at every login: a value planted before login is never promoted.
-  std::string cookie_value = random_token(32);
+  std::string cookie_value = ctx.random.token(32);
   Session session{std::move(profile), std::move(tokens), now, now + config.session.ttl, std::move(orgs)};
   AuthStore auth(ctx.store, ctx.keys);
   if (auto stored = auth.put_session(cookie_value, session, session_ttl(session, config.session, now));
@@ -151,7 +151,7 @@ Response callback_flow(const Request& request, Context& ctx, const ProviderConfi
   auto answer = take_answer(request, ctx, *provider);
   if (!answer.ok()) return fail(ctx, answer.error(), "callback");
 
-  long now = unix_now();
+  long now = ctx.clock.now();
   auto signed_in = sign_in(ctx, *provider, answer->code, answer->login, now);
   if (!signed_in.ok()) return fail(ctx, signed_in.error(), "callback");
   auto& [tokens, profile] = *signed_in;

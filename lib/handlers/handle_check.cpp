@@ -22,7 +22,7 @@ Response handle_check(const Request& request, Context& ctx) {
   const auto& cookie = ctx.session;
   if (!cookie) return unauthenticated();
   auto session = AuthStore(ctx.store, ctx.keys)
-                     .use_session(*cookie, ctx.config.session, unix_now(), SessionPart::identity);
+                     .use_session(*cookie, ctx.config.session, ctx.clock.now(), SessionPart::identity);
   if (!session.ok()) return fail(ctx, session.error(), "check");
   if (!session->has_value()) return unauthenticated();
   const Profile& p = (*session)->profile;

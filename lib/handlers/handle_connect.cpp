@@ -43,14 +43,14 @@ Response start_login(const Request& request, Context& ctx, const ProviderConfig&
   if (auto existing = request.cookie(binding_cookie_name(config)); existing && is_token_shaped(*existing))
     binding = *existing;
   else
-    binding = random_token(32);
+    binding = ctx.random.token(32);
 
-  std::string state = random_token(32);
-  Pkce pkce = new_pkce();
+  std::string state = ctx.random.token(32);
+  Pkce pkce = new_pkce(ctx.random);
   // OpenID Connect: a nonce the ID token must carry back (replay of an ID token).
-  std::string nonce = provider->openid ? random_token(32) : "";
+  std::string nonce = provider->openid ? ctx.random.token(32) : "";
   LoginState login{provider->name, binding_mac(ctx.keys, binding), pkce.verifier, nonce, return_to,
-                   unix_now()};
+                   ctx.clock.now()};
   AuthStore auth(ctx.store, ctx.keys);
   if (auto stored = auth.put_state(state, login); !stored.ok()) return fail(ctx, stored.error(), "connect");
 

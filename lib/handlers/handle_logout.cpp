@@ -34,7 +34,7 @@ void end_at_provider(Context& ctx, const Session& session) {
   }
   auto provider = ready_provider(*config, ctx);
   Result<Revocation> outcome =
-      provider.ok() ? revoke_tokens(ctx.http, *provider, session.tokens, unix_now()) : provider.error();
+      provider.ok() ? revoke_tokens(ctx.http, *provider, session.tokens, ctx.clock.now()) : provider.error();
   if (outcome.ok()) {
     fields.emplace_back("revocation", revocation_name(*outcome));
     ctx.log.info("logout", fields);

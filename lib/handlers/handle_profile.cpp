@@ -29,7 +29,7 @@ Response handle_profile(const Request& request, Context& ctx) {
   if (!cookie) return error_answer(ctx, make_error(ErrorKind::unauthenticated, "not signed in"));
   // Only ?refresh=1 calls the provider and so needs the tokens themselves.
   auto session = AuthStore(ctx.store, ctx.keys)
-                     .use_session(*cookie, ctx.config.session, unix_now(),
+                     .use_session(*cookie, ctx.config.session, ctx.clock.now(),
                                   *refresh ? SessionPart::all : SessionPart::identity);
   if (!session.ok()) return fail(ctx, session.error(), "profile");
   if (!session->has_value())
@@ -51,7 +51,7 @@ Response handle_profile(const Request& request, Context& ctx) {
   // The profile, and what is known of the token: expiry, validity, scopes. Never the token.
   Json body = json_object();
   profile_to(body.get(), current.profile);
-  token_info_to(body.get(), current.tokens, unix_now());
+  token_info_to(body.get(), current.tokens, ctx.clock.now());
   return Response::json(200, json_print(body.get())).annotate("provider", current.profile.provider);
 }
 

@@ -8,8 +8,6 @@
 namespace oauthfcgi {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
 // What a lock's owner id starts with. A waiter that saw a refresh hold the lock uses
 // its outcome; after anything else it tries to take the lock itself.
 constexpr std::string_view kRefreshOwner = "refresh:";
@@ -52,7 +50,7 @@ Result<Session> refresh_as_owner(Context& ctx, const Provider& p, AuthStore& aut
   if (!stored->has_value()) return make_error(ErrorKind::unauthenticated, "the session has ended");
   Session s = std::move(**stored);
   if (s.tokens.access_token != seen) return s;
-  long now = unix_now();
+  long now = ctx.clock.now();
   LeaseKeepingHttp http(ctx.http, lock);
   auto renewed = refresh_tokens(http, p, s.tokens, now);
   if (!renewed.ok()) {
@@ -68,7 +66,7 @@ Result<Session> refresh_as_owner(Context& ctx, const Provider& p, AuthStore& aut
   if (!exists.ok()) return exists.error();
   if (!*exists)
     return make_error(ErrorKind::unauthenticated, "the session ended while its token was refreshed");
-  if (auto put = auth.put_session(cookie, s, session_ttl(s, ctx.config.session, unix_now())); !put.ok())
+  if (auto put = auth.put_session(cookie, s, session_ttl(s, ctx.config.session, ctx.clock.now())); !put.ok())
     return put.error();
   ctx.log.info("token_refreshed", {{"provider", p.name}, {"user", s.profile.user()}});
   return s;
@@ -98,7 +96,7 @@ bool token_expiring(const TokenSet& tokens, long now) {
 
 Result<Session> fresh_tokens(Context& ctx, const Provider& p, std::string_view cookie, Session session,
                              bool force) {
-  long now = unix_now();
+  long now = ctx.clock.now();
   if (!force && !token_expiring(session.tokens, now)) return session;
   AuthStore auth(ctx.store, ctx.keys);
   if (!refreshable(p, session.tokens, now)) {
@@ -110,18 +108,18 @@ Result<Session> fresh_tokens(Context& ctx, const Provider& p, std::string_view c
   }
   const LockTiming timing = lock_timing(ctx.config);
   const std::string seen = session.tokens.access_token;
-  const auto deadline = SteadyClock::now() + timing.wait;
+  const auto deadline = ctx.clock.steady() + timing.wait;
   for (;;) {
-    StoreLock lock(ctx.store, auth.lock_key(cookie), kRefreshOwner, timing);
+    StoreLock lock(ctx.store, auth.lock_key(cookie), kRefreshOwner, timing, ctx.clock, ctx.random);
     auto got = lock.try_acquire();
     if (!got.ok()) return got.error();
     if (*got) return refresh_as_owner(ctx, p, auth, lock, cookie, seen);
-    auto released = wait_for_release(ctx.store, lock.key(), deadline, timing.poll);
+    auto released = wait_for_release(ctx.store, lock.key(), deadline, timing.poll, ctx.clock);
     if (!released.ok()) return released.error();
     if (!released->released) return still_refreshing(p, timing);
     if (!released->held_by(kRefreshOwner)) {
       // A profile update (or an owner gone before we looked): try to take it ourselves.
-      if (SteadyClock::now() >= deadline) return still_refreshing(p, timing);
+      if (ctx.clock.steady() >= deadline) return still_refreshing(p, timing);
       continue;
     }
     // Another request refreshed: use what it stored.
@@ -140,8 +138,8 @@ Result<Session> update_session(Context& ctx, std::string_view cookie,
                                const std::function<void(Session&)>& change) {
   AuthStore auth(ctx.store, ctx.keys);
   const LockTiming timing = lock_timing(ctx.config);
-  StoreLock lock(ctx.store, auth.lock_key(cookie), kUpdateOwner, timing);
-  auto got = lock.acquire_until(SteadyClock::now() + timing.wait);
+  StoreLock lock(ctx.store, auth.lock_key(cookie), kUpdateOwner, timing, ctx.clock, ctx.random);
+  auto got = lock.acquire_until(ctx.clock.steady() + timing.wait);
   if (!got.ok()) return got.error();
   if (!*got)
     return make_error(ErrorKind::provider_timeout,
@@ -152,7 +150,7 @@ Result<Session> update_session(Context& ctx, std::string_view cookie,
   if (!stored->has_value()) return make_error(ErrorKind::unauthenticated, "the session has ended");
   Session s = std::move(**stored);
   change(s);
-  if (auto put = auth.put_session(cookie, s, session_ttl(s, ctx.config.session, unix_now())); !put.ok())
+  if (auto put = auth.put_session(cookie, s, session_ttl(s, ctx.config.session, ctx.clock.now())); !put.ok())
     return put.error();
   return s;
 }

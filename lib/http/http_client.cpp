@@ -3,6 +3,7 @@
 // host only, because URLs to providers carry codes and tokens in their queries.
 #include "http_client.hpp"
 #include "c_handle.hpp"
+#include "clock.hpp"
 #include "text.hpp"
 
 #include <curl/curl.h>
@@ -128,7 +129,7 @@ struct Heartbeat {
 
 int on_progress(void* userp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) noexcept {
   auto* beat = static_cast<Heartbeat*>(userp);
-  auto now = std::chrono::steady_clock::now();
+  auto now = system_clock().steady();
   if (now - beat->last < beat->request->heartbeat_every) return 0;
   beat->last = now;
   try {
@@ -336,7 +337,7 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
     curl_easy_setopt(h, CURLOPT_PASSWORD, password.c_str());
   }
 
-  Heartbeat beat{&request, std::chrono::steady_clock::now()};
+  Heartbeat beat{&request, system_clock().steady()};
   if (request.heartbeat) {
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &beat);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 
 #include "crypto.hpp"
 #include "text.hpp"
@@ -48,12 +47,6 @@ Result<TokenSet> parse_token_answer(const Provider& p, const HttpResponse& r, lo
                                     TokenAnswer* answer);
 
 } // namespace
-
-long unix_now() {
-  return static_cast<long>(
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
 
 std::string content_type(const HttpResponse& r) {
   const std::string* ct = r.header("content-type");
@@ -101,9 +94,9 @@ HttpRequest client_form_post(const std::string& url, Params form, const std::str
   return request;
 }
 
-Pkce new_pkce() {
+Pkce new_pkce(const Random& random) {
   Pkce p;
-  p.verifier = random_token(32);
+  p.verifier = random.token(32);
   p.challenge = base64url_encode(sha256(p.verifier));
   return p;
 }

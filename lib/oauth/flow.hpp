@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "clock.hpp"
 #include "error.hpp"
 #include "http_client.hpp"
 #include "json.hpp"
@@ -19,7 +20,8 @@ struct Pkce {
   std::string verifier;  // 43 chars of base64url (256 bits)
   std::string challenge; // BASE64URL(SHA256(verifier)), method S256
 };
-Pkce new_pkce();
+// The verifier: 32 bytes of `random`.
+Pkce new_pkce(const Random& random);
 
 // nonce: OpenID Connect only ("" = none sent).
 Result<std::string> authorize_url(const Provider& provider, const std::string& redirect_uri,
@@ -72,7 +74,5 @@ HttpRequest api_request(const Provider& provider, const TokenSet& tokens, const 
                         const Params& params = {});
 // Content-Type without parameters, lower case.
 std::string content_type(const HttpResponse& response);
-
-long unix_now();
 
 } // namespace oauthfcgi

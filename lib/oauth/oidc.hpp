@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "clock.hpp"
 #include "error.hpp"
 #include "http_client.hpp"
 #include "json.hpp"
@@ -42,8 +43,9 @@ struct Discovery;
 class DiscoveryCache {
 public:
   using Clock = std::chrono::steady_clock;
-  explicit DiscoveryCache(std::function<Clock::time_point()> now = Clock::now,
-                          std::size_t capacity = kDiscoveryCacheEntries);
+  explicit DiscoveryCache(
+      std::function<Clock::time_point()> now = [] { return system_clock().steady(); },
+      std::size_t capacity = kDiscoveryCacheEntries);
   DiscoveryCache(const DiscoveryCache&) = delete;
   DiscoveryCache& operator=(const DiscoveryCache&) = delete;
 

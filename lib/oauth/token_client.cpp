@@ -16,7 +16,6 @@ namespace oauthfcgi {
 namespace {
 
 using ms = std::chrono::milliseconds;
-using SteadyClock = std::chrono::steady_clock;
 
 // What the renewal lock's owner id starts with.
 constexpr std::string_view kTokenOwner = "token:";
@@ -41,10 +40,6 @@ std::string encode_failure(const std::string& owner, const Error& e) {
 }
 
 } // namespace
-
-long long unix_now_ms() {
-  return std::chrono::duration_cast<ms>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 ms renewal_margin(const ClientToken& t) {
   ms lifetime(std::max(0LL, t.expires_at - t.obtained_at));
@@ -112,19 +107,21 @@ Result<ClientToken> request_client_token(HttpClient& http, const ClientConfig& c
 
 // ---- MemoryTokenCache ------------------------------------------------------------------
 
-MemoryTokenCache::MemoryTokenCache(ms wait, MillisClock clock) : wait_(wait), clock_(std::move(clock)) {}
+MemoryTokenCache::MemoryTokenCache(ms wait, const Clock& clock) : wait_(wait), clock_(clock) {}
 
 Result<ClientToken> MemoryTokenCache::get(std::string_view rejected, const TokenRequest& request) {
   std::unique_lock<std::mutex> lock(mu_);
-  const auto deadline = SteadyClock::now() + wait_;
+  // The condition variable waits in real time, so its deadline is the system clock's.
+  const auto deadline = system_clock().steady() + wait_;
   for (;;) {
-    if (token_ && token_->access_token != rejected && !needs_renewal(*token_, clock_())) return *token_;
+    if (token_ && token_->access_token != rejected && !needs_renewal(*token_, clock_.now_ms()))
+      return *token_;
     if (renewing_) {
       if (!done_.wait_until(lock, deadline, [&] { return !renewing_; }))
         return still_renewing("another thread", wait_);
       // Another thread's renewal ended while we waited: its outcome is ours.
       if (failure_) return *failure_;
-      if (token_ && !needs_renewal(*token_, clock_())) return *token_;
+      if (token_ && !needs_renewal(*token_, clock_.now_ms())) return *token_;
       continue;
     }
     renewing_ = true;
@@ -151,8 +148,8 @@ Result<ClientToken> MemoryTokenCache::get(std::string_view rejected, const Token
 // ---- RedisTokenCache -------------------------------------------------------------------
 
 RedisTokenCache::RedisTokenCache(Store& store, const Keys& keys, const ClientConfig& client,
-                                 const LockTiming& timing, MillisClock clock)
-    : store_(store), keys_(keys), timing_(timing), clock_(std::move(clock)) {
+                                 const LockTiming& timing, const Clock& clock, const Random& random)
+    : store_(store), keys_(keys), timing_(timing), clock_(clock), random_(random) {
   ClientTokenKeys names = client_token_keys(keys_, client);
   token_key_ = std::move(names.token);
   lock_key_ = std::move(names.lock);
@@ -168,7 +165,7 @@ Result<std::optional<ClientToken>> RedisTokenCache::read() {
 }
 
 void RedisTokenCache::store_token(const ClientToken& t) {
-  long long left = t.expires_at - clock_();
+  long long left = t.expires_at - clock_.now_ms();
   if (left <= 0) return;
   // A failed write only costs the others a token request of their own.
   (void)put_sealed(store_, keys_, token_key_, encode_client_token(t), ms(left));
@@ -195,20 +192,21 @@ std::optional<Error> RedisTokenCache::failure_of(const std::vector<std::string>&
 }
 
 Result<ClientToken> RedisTokenCache::get(std::string_view rejected, const TokenRequest& request) {
-  const auto deadline = SteadyClock::now() + timing_.wait;
+  const auto deadline = clock_.steady() + timing_.wait;
   auto cached = read();
   for (;;) {
     if (!cached.ok()) return cached.error();
     auto& t = *cached;
-    if (t && t->access_token != rejected && !needs_renewal(*t, clock_())) return *t;
-    StoreLock lock(store_, lock_key_, kTokenOwner, timing_);
+    if (t && t->access_token != rejected && !needs_renewal(*t, clock_.now_ms())) return *t;
+    StoreLock lock(store_, lock_key_, kTokenOwner, timing_, clock_, random_);
     auto got = lock.try_acquire();
     if (!got.ok()) return got.error();
     if (*got) {
       // Another process may have renewed between our read and the lock.
       auto again = read();
       if (!again.ok()) return again.error();
-      if (auto& a = *again; a && a->access_token != rejected && !needs_renewal(*a, clock_())) return *a;
+      if (auto& a = *again; a && a->access_token != rejected && !needs_renewal(*a, clock_.now_ms()))
+        return *a;
       auto fresh = request([heartbeat = lock.heartbeat()](HttpRequest& r) { keep_alive(r, heartbeat); });
       if (!fresh.ok()) {
         store_failure(lock.owner(), fresh.error());
@@ -217,28 +215,28 @@ Result<ClientToken> RedisTokenCache::get(std::string_view rejected, const TokenR
       store_token(*fresh);
       return fresh; // the lock goes after the write, so waiters find the token
     }
-    auto released = wait_for_release(store_, lock_key_, deadline, timing_.poll);
+    auto released = wait_for_release(store_, lock_key_, deadline, timing_.poll, clock_);
     if (!released.ok()) return released.error();
     if (!released->released) return still_renewing("another process", timing_.wait);
     cached = read(); // what the loop looks at next, should nobody have renewed
     if (!cached.ok()) return cached.error();
     // Someone renewed while we waited: its outcome is ours.
-    if (auto& a = *cached; a && !needs_renewal(*a, clock_())) return *a;
+    if (auto& a = *cached; a && !needs_renewal(*a, clock_.now_ms())) return *a;
     if (auto failed = failure_of(released->holders)) return *failed;
     // Nobody held it by the time we looked, or its owner vanished: try ourselves.
-    if (SteadyClock::now() >= deadline) return still_renewing("another process", timing_.wait);
+    if (clock_.steady() >= deadline) return still_renewing("another process", timing_.wait);
   }
 }
 
 // ---- TokenClient -----------------------------------------------------------------------
 
 TokenClient::TokenClient(const ClientConfig& client, HttpClient& http, ClientTokenCache& cache,
-                         const Log* log, MillisClock clock)
-    : client_(client), http_(http), cache_(cache), log_(log), clock_(std::move(clock)) {}
+                         const Log* log, const Clock& clock)
+    : client_(client), http_(http), cache_(cache), log_(log), clock_(clock) {}
 
 Result<ClientToken> TokenClient::obtain(std::string_view rejected) {
   return cache_.get(rejected, [&](const PrepareRequest& prepare) {
-    auto t = request_client_token(http_, client_, clock_(), prepare);
+    auto t = request_client_token(http_, client_, clock_.now_ms(), prepare);
     if (log_) {
       if (t.ok()) {
         log_->info("client_token_obtained",

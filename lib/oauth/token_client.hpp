@@ -18,6 +18,9 @@
 // Redis keys (store_keys.hpp's client_token_keys): the sealed token (TTL = its
 // remaining lifetime), the renewal lock (an owner id, TTL = the lease), and the last
 // renewal's failure for the processes that waited on it (sealed, TTL = the lease).
+//
+// Token lifetimes, the Redis cache's wait and its lock's owner id come from the Clock
+// (and Random) given, the system ones by default (clock.hpp), so tests move time.
 #pragma once
 
 #include <chrono>
@@ -30,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "clock.hpp"
 #include "config.hpp"
 #include "crypto.hpp"
 #include "error.hpp"
@@ -39,10 +43,6 @@
 #include "store.hpp"
 
 namespace oauthfcgi {
-
-// Wall-clock time in unix milliseconds; injected so tests can move it.
-using MillisClock = std::function<long long()>;
-long long unix_now_ms();
 
 struct ClientToken {
   std::string access_token;  // never logged, printed or stored in clear
@@ -93,13 +93,14 @@ public:
 // Per process: share one among all threads. Thread-safe.
 class MemoryTokenCache : public ClientTokenCache {
 public:
-  // wait: how long a thread waits for another's renewal; clock: for the renewal margin.
-  explicit MemoryTokenCache(std::chrono::milliseconds wait, MillisClock clock = unix_now_ms);
+  // wait: how long a thread waits for another's renewal (real time: a condition
+  // variable's); clock: for the renewal margin.
+  explicit MemoryTokenCache(std::chrono::milliseconds wait, const Clock& clock = system_clock());
   Result<ClientToken> get(std::string_view rejected, const TokenRequest& request) override;
 
 private:
   std::chrono::milliseconds wait_;
-  MillisClock clock_;
+  const Clock& clock_;
   std::mutex mu_;
   std::condition_variable done_;
   bool renewing_ = false;
@@ -112,7 +113,7 @@ private:
 class RedisTokenCache : public ClientTokenCache {
 public:
   RedisTokenCache(Store& store, const Keys& keys, const ClientConfig& client, const LockTiming& timing,
-                  MillisClock clock = unix_now_ms);
+                  const Clock& clock = system_clock(), const Random& random = system_random());
   Result<ClientToken> get(std::string_view rejected, const TokenRequest& request) override;
 
   // Key names, exposed for tests that inspect Redis.
@@ -129,7 +130,8 @@ private:
   Store& store_;
   const Keys& keys_;
   LockTiming timing_;
-  MillisClock clock_;
+  const Clock& clock_;
+  const Random& random_;
   std::string token_key_, lock_key_, error_key_;
 };
 
@@ -149,7 +151,7 @@ class TokenClient {
 public:
   // The objects passed in must outlive the client. log may be nullptr.
   TokenClient(const ClientConfig& client, HttpClient& http, ClientTokenCache& cache, const Log* log = nullptr,
-              MillisClock clock = unix_now_ms);
+              const Clock& clock = system_clock());
 
   // A token fit for use (cached, or asked for now).
   Result<ClientToken> token();
@@ -165,7 +167,7 @@ private:
   HttpClient& http_;
   ClientTokenCache& cache_;
   const Log* log_;
-  MillisClock clock_;
+  const Clock& clock_;
 };
 
 } // namespace oauthfcgi

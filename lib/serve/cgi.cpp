@@ -47,7 +47,7 @@ int serve_cgi(const Serving& s) {
     auto store = make_store(s.services, s.config);
     auto http = make_http(s.services, s.config);
     if (!store || !http) throw std::runtime_error("no store or HTTP client");
-    Context ctx{s.config, s.keys, *store, *http, s.log};
+    Context ctx{s.config, s.keys, *store, *http, s.log, system_clock(), system_random()};
     response = handle_request(s.program, request, ctx);
   } catch (const std::exception& e) {
     s.log.error("request_failed", {{"error", e.what()}});

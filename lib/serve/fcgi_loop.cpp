@@ -175,7 +175,7 @@ void worker(Server& s) {
   }
   FCGX_Request req;
   if (store && http && FCGX_InitRequest(&req, s.listen_fd, 0) == 0) {
-    Context ctx{s.config, s.serving.keys, *store, *http, s.log};
+    Context ctx{s.config, s.serving.keys, *store, *http, s.log, system_clock(), system_random()};
     while (accept_next(s, req))
       serve_accepted(s, req, ctx);
     FCGX_Free(&req, 1);

@@ -128,9 +128,10 @@ Response internal_error(const Program& program, const Config& config) {
 
 Response handle_request(const Program& program, const Request& request, Context& context) {
   try {
-    auto start = std::chrono::steady_clock::now();
+    auto start = context.clock.steady();
     Log log = context.log.request_id().empty() ? context.log.with_request_id(new_request_id()) : context.log;
-    Context ctx{context.config, context.keys, context.store, context.http, log};
+    Context ctx{context.config, context.keys,  context.store, context.http, log,
+                context.clock,  context.random};
     ctx.error_style = program_style(program);
     Response response;
     std::string refused;
@@ -140,7 +141,7 @@ Response handle_request(const Program& program, const Request& request, Context&
     } else {
       response = run_route(program, request, ctx);
     }
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock.steady() - start);
     log_request(log, request, response, ms, refused);
     return response;
   } catch (...) {

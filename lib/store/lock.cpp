@@ -2,14 +2,10 @@
 #include "lock.hpp"
 
 #include <algorithm>
-#include <thread>
-
-#include "crypto.hpp"
 
 namespace oauthfcgi {
 
 using ms = std::chrono::milliseconds;
-using SteadyClock = std::chrono::steady_clock;
 
 LockTiming lock_timing(const Config& config) {
   ms redis(config.redis.timeout_ms);
@@ -17,8 +13,10 @@ LockTiming lock_timing(const Config& config) {
   return LockTiming{lease, lease / 3, ms(config.http.timeout_ms) + 2 * redis, ms(25)};
 }
 
-StoreLock::StoreLock(Store& store, std::string key, std::string_view purpose, const LockTiming& timing)
-    : store_(store), key_(std::move(key)), owner_(std::string(purpose) + random_token(16)), timing_(timing) {}
+StoreLock::StoreLock(Store& store, std::string key, std::string_view purpose, const LockTiming& timing,
+                     const Clock& clock, const Random& random)
+    : store_(store), key_(std::move(key)), owner_(std::string(purpose) + random.token(16)), timing_(timing),
+      clock_(clock) {}
 
 StoreLock::~StoreLock() {
   release();
@@ -31,12 +29,12 @@ Result<bool> StoreLock::try_acquire() {
   return got;
 }
 
-Result<bool> StoreLock::acquire_until(SteadyClock::time_point deadline) {
+Result<bool> StoreLock::acquire_until(Clock::SteadyTime deadline) {
   for (;;) {
     auto got = try_acquire();
     if (!got.ok() || *got) return got;
-    if (SteadyClock::now() >= deadline) return false;
-    std::this_thread::sleep_for(timing_.poll);
+    if (clock_.steady() >= deadline) return false;
+    clock_.sleep_for(timing_.poll);
   }
 }
 
@@ -59,8 +57,8 @@ bool LockRelease::held_by(std::string_view purpose) const {
                      [&](const std::string& h) { return h.compare(0, purpose.size(), purpose) == 0; });
 }
 
-Result<LockRelease> wait_for_release(Store& store, std::string_view key, SteadyClock::time_point deadline,
-                                     ms poll) {
+Result<LockRelease> wait_for_release(Store& store, std::string_view key, Clock::SteadyTime deadline, ms poll,
+                                     const Clock& clock) {
   LockRelease out;
   for (;;) {
     auto holder = store.get(key);
@@ -70,8 +68,8 @@ Result<LockRelease> wait_for_release(Store& store, std::string_view key, SteadyC
       return out;
     }
     if (out.holders.empty() || out.holders.back() != **holder) out.holders.push_back(std::move(**holder));
-    if (SteadyClock::now() >= deadline) return out;
-    std::this_thread::sleep_for(poll);
+    if (clock.steady() >= deadline) return out;
+    clock.sleep_for(poll);
   }
 }
 

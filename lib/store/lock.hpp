@@ -6,6 +6,7 @@
 // others; a live owner extends it while it waits on something slow, through its
 // heartbeat() (lease_http.hpp wires that to an HTTP call). The others poll for the
 // release with short sleeps, up to a deadline, and then use what the owner stored.
+// Deadlines, sleeps and owner ids come from the Clock and Random given (clock.hpp).
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "clock.hpp"
 #include "config.hpp"
 #include "error.hpp"
 #include "store.hpp"
@@ -41,15 +43,17 @@ struct Heartbeat {
 class StoreLock {
 public:
   // purpose starts the owner id ("refresh:"), so waiters can tell who held it.
-  StoreLock(Store& store, std::string key, std::string_view purpose, const LockTiming& timing);
+  StoreLock(Store& store, std::string key, std::string_view purpose, const LockTiming& timing,
+            const Clock& clock = system_clock(), const Random& random = system_random());
   ~StoreLock();
   StoreLock(const StoreLock&) = delete;
   StoreLock& operator=(const StoreLock&) = delete;
 
   // SET NX PX: true when this call took the lock (or it already held it).
   Result<bool> try_acquire();
-  // try_acquire every timing.poll until it succeeds or `deadline` passes (false).
-  Result<bool> acquire_until(std::chrono::steady_clock::time_point deadline);
+  // try_acquire every timing.poll until it succeeds or `deadline` (clock's steady
+  // time) passes (false).
+  Result<bool> acquire_until(Clock::SteadyTime deadline);
   // The lease anew, only while still ours. Best effort: a lease that runs out anyway
   // shows as a lock someone else may take.
   void extend();
@@ -68,6 +72,7 @@ private:
   std::string key_;
   std::string owner_;
   LockTiming timing_;
+  const Clock& clock_;
   bool held_ = false;
 };
 
@@ -76,10 +81,9 @@ struct LockRelease {
   std::vector<std::string> holders;             // owner ids seen holding it, in order (repeats dropped)
   bool held_by(std::string_view purpose) const; // one of them started with purpose
 };
-// Polls `key` every `poll` until nobody holds it or `deadline` passes. A lock that is
-// free at the first look is released with no holders.
-Result<LockRelease> wait_for_release(Store& store, std::string_view key,
-                                     std::chrono::steady_clock::time_point deadline,
-                                     std::chrono::milliseconds poll);
+// Polls `key` every `poll` until nobody holds it or `deadline` (clock's steady time)
+// passes. A lock that is free at the first look is released with no holders.
+Result<LockRelease> wait_for_release(Store& store, std::string_view key, Clock::SteadyTime deadline,
+                                     std::chrono::milliseconds poll, const Clock& clock = system_clock());
 
 } // namespace oauthfcgi

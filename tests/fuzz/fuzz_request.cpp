@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   testutil::FakeHttp http;
   Log log("fuzz", LogLevel::error, LogFormat::text);
   log.set_sink([](void*, std::string_view) {}, nullptr);
-  Context ctx{config, keys, store, http, log};
+  Context ctx{config, keys, store, http, log, system_clock(), system_random()};
   Request request(env, p[7]);
   for (const char* name : {"connect", "callback", "profile", "logout", "check"}) {
     Program program{"fuzz", "fuzz", {}, ErrorStyle::html, {route(name)}};

@@ -1,7 +1,8 @@
 // What a handler needs to run in process, for unit tests of handlers and of the code they
 // call: a Config parsed from text, the Keys derived from its secret, a MemoryStore, a scripted
-// FakeHttp and a Log, put together into a Context (HandlerTest); and the lines a Log writes,
-// kept instead of going to stderr (LogLines).
+// FakeHttp, a Log, a FakeClock (which the MemoryStore follows) and a FakeRandom, put together
+// into a Context (HandlerTest); and the lines a Log writes, kept instead of going to stderr
+// (LogLines).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 
 #include "config_load.hpp"
 #include "crypto.hpp"
+#include "fake_clock.hpp"
 #include "fake_http.hpp"
 #include "log.hpp"
 #include "memory_store.hpp"
@@ -51,7 +53,9 @@ private:
 class HandlerTest : public ::testing::Test {
 protected:
   explicit HandlerTest(std::string program = "test", oauthfcgi::LogLevel level = oauthfcgi::LogLevel::error)
-      : log_(std::move(program), level, oauthfcgi::LogFormat::text) {}
+      : log_(std::move(program), level, oauthfcgi::LogFormat::text) {
+    store_.use_clock(clock_);
+  }
 
   // Parses `text` as test.conf in dir_, next to a 32-byte file `secret` (for
   // `secret_file = secret`), and derives keys_ from it. A config with problems fails the
@@ -64,13 +68,16 @@ protected:
     keys_ = oauthfcgi::derive_keys(config_->server.secret);
   }
 
-  // A Context on this fixture's config, keys and store, with http_ and log_ unless others are given.
+  // A Context on this fixture's config, keys, store, clock and random, with http_ and log_
+  // unless others are given.
   oauthfcgi::Context context() { return context(http_, log_); }
   oauthfcgi::Context context(oauthfcgi::HttpClient& http) { return context(http, log_); }
   oauthfcgi::Context context(oauthfcgi::HttpClient& http, const oauthfcgi::Log& log) {
-    return oauthfcgi::Context{*config_, keys_, store_, http, log};
+    return oauthfcgi::Context{*config_, keys_, store_, http, log, clock_, random_};
   }
 
+  FakeClock clock_; // moves only when a test moves it; store_ follows it
+  FakeRandom random_;
   TempDir dir_;
   std::unique_ptr<oauthfcgi::Config> config_;
   oauthfcgi::Keys keys_;

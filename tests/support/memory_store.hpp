@@ -3,8 +3,9 @@
 // write needs a TTL > 0, values over kMaxStoreValueBytes are refused, take() is
 // single-use even across threads. Keys are kept as given (no key_prefix).
 //
-// Time is steady_clock plus an offset that advance() moves, so tests can watch a
-// TTL run out without sleeping. set_unavailable(true) makes every call fail the way
+// Time is a Clock's steady time (the system's, or a test's FakeClock after
+// use_clock) plus an offset that advance() moves, so tests can watch a TTL run out
+// without sleeping. set_unavailable(true) makes every call fail the way
 // an unreachable Redis does.
 #pragma once
 
@@ -17,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "clock.hpp"
 #include "store.hpp"
 
 namespace testutil {
@@ -126,6 +128,11 @@ public:
 
   // ---- test controls ----
 
+  // Reads the time from `clock` from now on (which must outlive this store).
+  void use_clock(const oauthfcgi::Clock& clock) {
+    std::lock_guard<std::mutex> lock(mu_);
+    clock_ = &clock;
+  }
   // Moves this store's clock forward: keys whose TTL runs out meanwhile are gone.
   void advance(ms by) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -159,7 +166,7 @@ private:
     Clock::time_point expires;
   };
 
-  Clock::time_point now() const { return Clock::now() + offset_; }
+  Clock::time_point now() const { return clock_->steady() + offset_; }
 
   // The live entry for key, dropping it when expired.
   Entry* find(std::string_view key) {
@@ -195,6 +202,7 @@ private:
 
   std::mutex mu_;
   std::map<std::string, Entry, std::less<>> entries_;
+  const oauthfcgi::Clock* clock_ = &oauthfcgi::system_clock();
   Clock::duration offset_{};
   bool down_ = false;
 };

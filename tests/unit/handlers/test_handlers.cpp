@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "handler_harness.hpp"
 #include "routes.hpp"
+#include "sessions.hpp"
 
 using namespace oauthfcgi;
 
@@ -269,4 +272,28 @@ TEST_F(Handlers, LogoutEndsTheSessionAndRefusesCrossSiteRequests) {
   EXPECT_EQ(*out.header("Location"), "/");
   EXPECT_EQ(cookies_of(out)["__Host-oauth_session"], "");
   EXPECT_EQ(call(handle_profile, {{"HTTP_COOKIE", cookie}}).status, 401);
+}
+
+// ---- time and randomness come from the Context ----------------------------------
+
+TEST_F(Handlers, StateRunsOutOnTheContextsClock) {
+  Started s = connect();
+  clock_.advance(kStateTtl + std::chrono::seconds(1));
+  EXPECT_EQ(callback(s).status, 400);
+  EXPECT_EQ(token_requests(), 0);
+}
+
+TEST_F(Handlers, SessionRunsOutOnTheContextsClock) {
+  std::string cookie = "__Host-oauth_session=" + login();
+  clock_.advance(std::chrono::seconds(config_->session.ttl - 1));
+  EXPECT_EQ(call(handle_check, {{"HTTP_COOKIE", cookie}}).status, 200);
+  clock_.advance(std::chrono::seconds(1));
+  EXPECT_EQ(call(handle_check, {{"HTTP_COOKIE", cookie}}).status, 401);
+}
+
+TEST_F(Handlers, BindingAndStateAreTheContextsRandomDraws) {
+  testutil::FakeRandom same; // draws what random_ draws, in the same order
+  Started s = connect();
+  EXPECT_EQ(s.binding, base64url_encode(same.bytes(32)));
+  EXPECT_EQ(s.state, base64url_encode(same.bytes(32)));
 }

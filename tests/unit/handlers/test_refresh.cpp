@@ -2,14 +2,16 @@
 // token usable (refresh.cpp) with a MemoryStore and scripted providers: the session's
 // lock (one owner, waiters using its result or giving up, released only by its owner,
 // its lease extended while the provider answers), invalid_grant ending the session,
-// outages keeping it, retry-on-401, and oauth-profile's ?refresh=1.
+// outages keeping it, retry-on-401, and oauth-profile's ?refresh=1. Waits take no
+// real time: the fixture's FakeClock moves as the waiters sleep.
 #include "refresh.hpp"
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
+#include <utility>
 
 #include "flow.hpp"
 #include "handler_harness.hpp"
@@ -20,8 +22,6 @@ using namespace oauthfcgi;
 using namespace std::chrono_literals;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 const char* const kCorpToken = "http://127.0.0.1:9/token";
 const char* const kCorpUser = "http://127.0.0.1:9/userinfo";
@@ -52,7 +52,7 @@ protected:
                        "[provider facebook]\ntype = facebook\nclient_id = 1234\nclient_secret = fb-secret\n";
     load_config(text);
     cookie_ = random_token(32);
-    now_ = unix_now();
+    now_ = clock_.now();
   }
 
   Provider provider(const std::string& name) {
@@ -100,19 +100,17 @@ protected:
     auto released = store_.remove_if_equals(auth().lock_key(cookie_), owner);
     return released.ok() && *released;
   }
-  // fresh_tokens(force=false) while `holder` holds the lock; 50 ms in, another thread
-  // runs `outcome` and releases it.
+  // fresh_tokens(force=false) while `holder` holds the lock; 50 ms in (on the clock
+  // its wait moves), the holder runs `outcome` and releases it.
   Result<Session> while_other_holds(const std::string& holder, std::function<void()> outcome,
                                     const Session& s) {
     EXPECT_TRUE(take_lock(holder, 5000ms));
-    std::thread other([&] {
-      std::this_thread::sleep_for(50ms);
+    clock_.at(50ms, [&] {
       outcome();
       EXPECT_TRUE(release_lock(holder));
     });
     Context c = context();
     auto r = fresh_tokens(c, provider("corp"), cookie_, s, false);
-    other.join();
     return r;
   }
 
@@ -414,26 +412,32 @@ TEST_F(Refresh, LeaseIsExtendedWhileTheProviderAnswers) {
 
 TEST_F(Refresh, ConcurrentRefreshesMakeOneCallAndTheWaiterUsesItsResult) {
   Session before = stored_session(30);
-  std::atomic<bool> answer{false};
+  // a takes the lock and asks the provider, which answers once b waits; b's wait lasts
+  // (in real time) until a is done.
+  std::promise<void> a_holds, b_waits, a_done;
   http_.on(kCorpToken, [&](const HttpRequest&) {
-    while (!answer)
-      std::this_thread::sleep_for(5ms);
+    a_holds.set_value();
+    b_waits.get_future().wait_for(10s);
     return json_reply(200, rotated("at-NEW", "rt-NEW"));
   });
+  bool first_sleep = true;
+  clock_.on_sleep = [&](std::chrono::milliseconds) {
+    if (!std::exchange(first_sleep, false)) return;
+    b_waits.set_value();
+    a_done.get_future().wait();
+  };
   testutil::FakeHttp waiter_http; // must not be called
   Result<Session> owner = make_error(ErrorKind::internal, "not run"), waiter = owner;
   std::thread a([&] {
     Context c = context();
     owner = fresh_tokens(c, provider("corp"), cookie_, before, false);
+    a_done.set_value();
   });
-  while (!lock_value())
-    std::this_thread::sleep_for(1ms);
+  a_holds.get_future().wait();
   std::thread b([&] {
     Context c = context(waiter_http);
     waiter = fresh_tokens(c, provider("corp"), cookie_, before, false);
   });
-  std::this_thread::sleep_for(60ms); // b is waiting now
-  answer = true;
   a.join();
   b.join();
   ASSERT_TRUE(owner.ok()) << owner.error().reason;
@@ -466,9 +470,9 @@ TEST_F(Refresh, WaiterGivesUpAfterTheWaitBound) {
   LockTiming timing = lock_timing(*config_);
   EXPECT_EQ(timing.wait, 300ms) << "[http] timeout_ms + 2 x [redis] timeout_ms";
   Context c = context();
-  auto start = Clock::now();
+  auto start = clock_.steady();
   auto s = fresh_tokens(c, provider("corp"), cookie_, before, false);
-  auto took = Clock::now() - start;
+  auto took = clock_.steady() - start;
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(http_status(s.error().kind), 504);
   EXPECT_GE(took, timing.wait);

@@ -32,7 +32,7 @@ TEST(Flow, GithubDefaultsFillEndpointsAndScope) {
 TEST(Flow, AuthorizeUrlCarriesEveryParameterEncoded) {
   ProviderConfig c = github_test_config();
   auto p = resolve_provider(c);
-  Pkce pkce = new_pkce();
+  Pkce pkce = new_pkce(system_random());
   EXPECT_EQ(pkce.challenge, base64url_encode(sha256(pkce.verifier)));
   EXPECT_EQ(pkce.verifier.size(), 43u);
   auto url = authorize_url(*p, "https://www.example.com/auth/callback/github", "st4te", pkce.challenge);

@@ -317,8 +317,8 @@ protected:
     s.profile.id = "42";
     s.profile.login = "alice";
     s.tokens = tokens("ACCESS-SECRET", "REFRESH-SECRET");
-    s.tokens.expires_at = unix_now() + 3600;
-    s.created = unix_now();
+    s.tokens.expires_at = clock_.now() + 3600;
+    s.created = clock_.now();
     s.expires_at = s.created + 3600;
     ASSERT_TRUE(AuthStore(store_, keys_).put_session(kCookie, s, std::chrono::seconds(3600)).ok());
   }

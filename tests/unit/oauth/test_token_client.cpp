@@ -2,7 +2,9 @@
 // MemoryStore standing in for Redis and a clock the tests move: the token request on
 // the wire, when a token is renewed, retry-on-401, token-endpoint errors, and one
 // renewal at a time among threads (memory cache) and among "processes" sharing a store
-// (Redis cache), the others using its token or its error, bounded in time.
+// (Redis cache), the others using its token or its error, bounded in time. The
+// Redis cache's waits take no real time: their sleeps move the FakeClock; the
+// memory cache's wait is a condition variable's, in real time.
 #include "token_client.hpp"
 
 #include <gtest/gtest.h>
@@ -10,11 +12,14 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "crypto.hpp"
+#include "fake_clock.hpp"
 #include "fake_http.hpp"
 #include "memory_store.hpp"
 #include "test_util.hpp"
@@ -24,7 +29,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using RealClock = std::chrono::steady_clock;
 
 const char* const kTokenUrl = "http://127.0.0.1:9/token";
 const char* const kApi = "http://127.0.0.1:9/api/";
@@ -83,6 +88,7 @@ struct Servers {
 class TokenClientTest : public ::testing::Test {
 protected:
   TokenClientTest() {
+    store_.use_clock(clock_);
     client_.name = "api";
     client_.token_url = kTokenUrl;
     client_.client_id = "svc";
@@ -90,16 +96,14 @@ protected:
     client_.scope = {"read", "write"};
     keys_ = derive_keys(std::string(32, 'K'));
   }
-  MillisClock clock() {
-    return [this] { return now_.load(); };
-  }
+  const oauthfcgi::Clock& clock() { return clock_; }
   // One "process": its own HTTP client and cache object on the shared store.
   RedisTokenCache redis_cache() { return RedisTokenCache(store_, keys_, client_, kTiming, clock()); }
 
   ClientConfig client_;
   Keys keys_;
   testutil::MemoryStore store_;
-  std::atomic<long long> now_{1'700'000'000'000LL};
+  testutil::FakeClock clock_{1'700'000'000'000LL};
 };
 
 // ---- the renewal rule -------------------------------------------------------------
@@ -232,9 +236,9 @@ TEST_F(TokenClientTest, RenewsOnlyOnceLessThanTheMarginIsLeft) {
   MemoryTokenCache cache(kTiming.wait, clock());
   TokenClient tc(client_, s.http, cache, nullptr, clock());
   ASSERT_EQ(tc.token()->access_token, "tok-1");
-  now_ += 89'999; // 10.001 s left
+  clock_.advance(89'999ms); // 10.001 s left
   EXPECT_EQ(tc.token()->access_token, "tok-1");
-  now_ += 2; // 9.999 s left
+  clock_.advance(2ms); // 9.999 s left
   EXPECT_EQ(tc.token()->access_token, "tok-2");
   EXPECT_EQ(tc.token()->access_token, "tok-2");
   EXPECT_EQ(s.issued, 2);
@@ -325,7 +329,7 @@ TEST_F(TokenClientTest, MemoryCacheThreadsShareOneRenewal) {
       auto t = cache.get("", [&](const PrepareRequest&) -> Result<ClientToken> {
         ++requests;
         std::this_thread::sleep_for(100ms);
-        return ClientToken{"shared", "", now_.load(), now_.load() + 3'600'000};
+        return ClientToken{"shared", "", clock_.now_ms(), clock_.now_ms() + 3'600'000};
       });
       got[i] = t.ok() ? t->access_token : "error: " + t.error().reason;
     });
@@ -366,9 +370,9 @@ TEST_F(TokenClientTest, MemoryCacheWaitersGetTheRenewalsErrorAndAreBounded) {
     });
   });
   std::this_thread::sleep_for(50ms);
-  auto start = Clock::now();
+  auto start = RealClock::now();
   auto t = quick.get("", failing);
-  auto took = Clock::now() - start;
+  auto took = RealClock::now() - start;
   stuck.join();
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.error().kind, ErrorKind::provider_timeout);
@@ -420,13 +424,13 @@ TEST_F(TokenClientTest, RedisCacheRenewsInTheMarginAndAfterARefusal) {
   s.lifetime = 3; // margin: 300 ms
   RedisTokenCache cache = redis_cache();
   ASSERT_EQ(TokenClient(client_, s.http, cache, nullptr, clock()).token()->access_token, "tok-1");
-  now_ += 2'699;
+  clock_.advance(2'699ms);
   EXPECT_EQ(TokenClient(client_, s.http, cache, nullptr, clock()).token()->access_token, "tok-1");
-  now_ += 2;
+  clock_.advance(2ms);
   EXPECT_EQ(TokenClient(client_, s.http, cache, nullptr, clock()).token()->access_token, "tok-2");
   // tok-2 is fresh, but refused: renewed anyway.
-  auto renewed =
-      cache.get("tok-2", [&](const PrepareRequest&) { return request_client_token(s.http, client_, now_); });
+  auto renewed = cache.get(
+      "tok-2", [&](const PrepareRequest&) { return request_client_token(s.http, client_, clock_.now_ms()); });
   ASSERT_TRUE(renewed.ok());
   EXPECT_EQ(renewed->access_token, "tok-3");
   EXPECT_EQ(s.issued, 3);
@@ -450,21 +454,31 @@ TEST_F(TokenClientTest, RedisCacheWaitersUseTheRenewersToken) {
     ++requests;
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return release; });
-    return ClientToken{"slow-token", "", now_.load(), now_.load() + 3'600'000};
+    return ClientToken{"slow-token", "", clock_.now_ms(), clock_.now_ms() + 3'600'000};
   };
   LockTiming patient = kTiming;
   patient.wait = 5000ms;
   RedisTokenCache a(store_, keys_, client_, patient, clock()), b(store_, keys_, client_, patient, clock());
   std::string got_a, got_b;
-  std::thread first([&] { got_a = a.get("", slow)->access_token; });
+  // The renewer answers once the second waits, whose wait lasts (in real time) until
+  // the first is done.
+  std::promise<void> first_done;
+  bool first_sleep = true;
+  clock_.on_sleep = [&](std::chrono::milliseconds) {
+    if (!std::exchange(first_sleep, false)) return;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      release = true;
+    }
+    cv.notify_all();
+    first_done.get_future().wait();
+  };
+  std::thread first([&] {
+    got_a = a.get("", slow)->access_token;
+    first_done.set_value();
+  });
   ASSERT_TRUE(testutil::wait_until([&] { return store_.peek(a.lock_key()).has_value(); }, 2s));
   std::thread second([&] { got_b = b.get("", slow)->access_token; });
-  std::this_thread::sleep_for(50ms);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    release = true;
-  }
-  cv.notify_all();
   first.join();
   second.join();
   EXPECT_EQ(requests, 1);
@@ -475,14 +489,26 @@ TEST_F(TokenClientTest, RedisCacheWaitersUseTheRenewersToken) {
 
 TEST_F(TokenClientTest, RedisCacheWaitersGetTheRenewersError) {
   std::atomic<int> requests{0};
-  auto failing = [&](const PrepareRequest&) -> Result<ClientToken> {
+  // The renewer fails once the other waits, whose wait lasts (in real time) until the
+  // renewer is done.
+  std::promise<void> b_waits, first_done;
+  auto failing = [&, waiting = b_waits.get_future().share()](const PrepareRequest&) -> Result<ClientToken> {
     ++requests;
-    std::this_thread::sleep_for(100ms);
+    waiting.wait_for(10s);
     return make_error(ErrorKind::provider_error, "[client api] token endpoint refused: invalid_client");
+  };
+  bool first_sleep = true;
+  clock_.on_sleep = [&](std::chrono::milliseconds) {
+    if (!std::exchange(first_sleep, false)) return;
+    b_waits.set_value();
+    first_done.get_future().wait();
   };
   RedisTokenCache a = redis_cache(), b = redis_cache();
   Result<ClientToken> got_a = make_error(ErrorKind::internal, ""), got_b = got_a;
-  std::thread first([&] { got_a = a.get("", failing); });
+  std::thread first([&] {
+    got_a = a.get("", failing);
+    first_done.set_value();
+  });
   ASSERT_TRUE(testutil::wait_until([&] { return store_.peek(a.lock_key()).has_value(); }, 2s));
   got_b = b.get("", failing);
   first.join();
@@ -497,7 +523,7 @@ TEST_F(TokenClientTest, RedisCacheWaitersGetTheRenewersError) {
 
   // A later caller that waited on nobody tries for itself.
   auto later = b.get("", [&](const PrepareRequest&) -> Result<ClientToken> {
-    return ClientToken{"ok", "", now_.load(), now_.load() + 60'000};
+    return ClientToken{"ok", "", clock_.now_ms(), clock_.now_ms() + 60'000};
   });
   ASSERT_TRUE(later.ok());
   EXPECT_EQ(later->access_token, "ok");
@@ -507,12 +533,12 @@ TEST_F(TokenClientTest, RedisCacheWaitIsBoundedAndMakesNoRequest) {
   RedisTokenCache cache = redis_cache();
   ASSERT_TRUE(*store_.set_if_absent(cache.lock_key(), "token:STUCK", 60s));
   int requests = 0;
-  auto start = Clock::now();
+  auto start = clock_.steady();
   auto t = cache.get("", [&](const PrepareRequest&) -> Result<ClientToken> {
     ++requests;
     return ClientToken{"x", "", 1, 2};
   });
-  auto took = Clock::now() - start;
+  auto took = clock_.steady() - start;
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.error().kind, ErrorKind::provider_timeout);
   EXPECT_NE(t.error().reason.find("another process"), std::string::npos);

@@ -284,7 +284,7 @@ struct Harness {
   testutil::LogLines logged;
   Harness() { logged.capture(log); }
   Response run(const Program& program, Request::Env env) {
-    Context ctx{config, keys, store, http, log};
+    Context ctx{config, keys, store, http, log, system_clock(), system_random()};
     return handle_request(program, Request(std::move(env)), ctx);
   }
 };

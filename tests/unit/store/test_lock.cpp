@@ -1,12 +1,13 @@
 // The Store lock (lock.cpp): one holder, released and extended only by its owner,
-// its lease kept by its heartbeat, waiters bounded by their deadline.
+// its lease kept by its heartbeat, waiters bounded by their deadline. The waits run
+// on a FakeClock: their sleeps move it, and the holder lets go at a time on it.
 #include "lock.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <thread>
 
+#include "fake_clock.hpp"
 #include "memory_store.hpp"
 
 using namespace oauthfcgi;
@@ -14,7 +15,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+testutil::FakeClock fake_clock;
+// The time the waits below see.
+struct Clock {
+  static oauthfcgi::Clock::SteadyTime now() { return fake_clock.steady(); }
+};
 
 const LockTiming kTiming{5000ms, 1000ms, 200ms, 10ms};
 
@@ -66,7 +71,7 @@ TEST(Lock, WaitForReleaseSeesTheHoldersAndIsBounded) {
   testutil::MemoryStore store;
   ASSERT_TRUE(*store.set_if_absent("lock:x", "token:STUCK", 60000ms));
   auto start = Clock::now();
-  auto waited = wait_for_release(store, "lock:x", start + 100ms, 10ms);
+  auto waited = wait_for_release(store, "lock:x", start + 100ms, 10ms, fake_clock);
   ASSERT_TRUE(waited.ok());
   EXPECT_FALSE(waited->released);
   EXPECT_GE(Clock::now() - start, 100ms);
@@ -75,17 +80,13 @@ TEST(Lock, WaitForReleaseSeesTheHoldersAndIsBounded) {
   EXPECT_TRUE(waited->held_by("token:"));
   EXPECT_FALSE(waited->held_by("refresh:"));
 
-  std::thread owner([&] {
-    std::this_thread::sleep_for(50ms);
-    (void)store.remove_if_equals("lock:x", "token:STUCK");
-  });
-  auto released = wait_for_release(store, "lock:x", Clock::now() + 5s, 10ms);
-  owner.join();
+  fake_clock.at(50ms, [&] { (void)store.remove_if_equals("lock:x", "token:STUCK"); });
+  auto released = wait_for_release(store, "lock:x", Clock::now() + 5s, 10ms, fake_clock);
   ASSERT_TRUE(released.ok());
   EXPECT_TRUE(released->released);
   EXPECT_EQ(released->holders, std::vector<std::string>{"token:STUCK"});
 
-  auto free_at_once = wait_for_release(store, "lock:x", Clock::now() + 5s, 10ms);
+  auto free_at_once = wait_for_release(store, "lock:x", Clock::now() + 5s, 10ms, fake_clock);
   ASSERT_TRUE(free_at_once.ok());
   EXPECT_TRUE(free_at_once->released);
   EXPECT_TRUE(free_at_once->holders.empty());
@@ -94,19 +95,15 @@ TEST(Lock, WaitForReleaseSeesTheHoldersAndIsBounded) {
 TEST(Lock, AcquireUntilWaitsForTheHolderOrGivesUp) {
   testutil::MemoryStore store;
   ASSERT_TRUE(*store.set_if_absent("lock:x", "update:OTHER", 60000ms));
-  StoreLock lock(store, "lock:x", "update:", kTiming);
+  StoreLock lock(store, "lock:x", "update:", kTiming, fake_clock);
   auto start = Clock::now();
   auto got = lock.acquire_until(start + 80ms);
   ASSERT_TRUE(got.ok());
   EXPECT_FALSE(*got);
   EXPECT_GE(Clock::now() - start, 80ms);
 
-  std::thread other([&] {
-    std::this_thread::sleep_for(30ms);
-    (void)store.remove_if_equals("lock:x", "update:OTHER");
-  });
+  fake_clock.at(30ms, [&] { (void)store.remove_if_equals("lock:x", "update:OTHER"); });
   got = lock.acquire_until(Clock::now() + 5s);
-  other.join();
   ASSERT_TRUE(got.ok());
   EXPECT_TRUE(*got);
 }
