@@ -14,7 +14,6 @@ family_test() {
   handle_*) echo test_handlers ;;      # the handlers, driven through one harness
   check_config_output) echo test_check_config ;; # --check-config's printing, run as a program
   cgi | fcgi_loop) echo test_serve ;;  # run modes: test_serve runs the echo program in each
-  github | facebook) echo test_providers ;; # test_github/test_facebook name the integration suites
   *) echo "test_$1" ;;
   esac
 }
