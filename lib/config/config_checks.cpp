@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "config_reader.hpp"
+#include "provider_types.hpp"
 #include "text.hpp"
 
 namespace oauthfcgi::config_detail {
@@ -70,7 +71,7 @@ void ConfigReader::check_client_secret(const Section& s, const std::string& wher
 void ConfigReader::check_provider(Section& s) {
   std::string where = " in " + s.label();
   if (!s.has("type")) {
-    error(s.line, "missing type" + where + " (add type = github, facebook, google, gitlab, oauth2 or oidc)");
+    error(s.line, "missing type" + where + " (add type = " + provider_type_names(" or ") + ")");
   }
   if (!s.has("client_id"))
     error(s.line, "missing client_id" + where + " (copy it from the provider's app settings)");
@@ -78,41 +79,23 @@ void ConfigReader::check_provider(Section& s) {
   if (s.type_ok) check_provider_type(s); // type-specific checks need a known type
 }
 
-// Keys that only some types take, and what each type needs.
+// Keys that only some types take, and what each type needs: the rules of the type's
+// row (provider_types.hpp).
 void ConfigReader::check_provider_type(Section& s) {
   ProviderConfig& pc = provider(s);
-  std::string where = " in " + s.label();
-  std::string type = provider_type_name(pc.type);
-  if (s.has("base_url") && pc.type != ProviderType::gitlab) {
-    error(s.line_of("base_url"), "base_url applies only to type gitlab, not " + type + " (remove it)");
+  const ProviderTypeInfo& type = provider_type(pc.type);
+  const TypeConfigRules& rules = type.config;
+  for (const std::string& key : type_only_keys()) {
+    if (!s.has(key) || takes_config_key(type, key)) continue;
+    std::string fix = "remove it";
+    for (const auto& [misplaced, instead] : rules.misplaced_fixes)
+      if (misplaced == key) fix = instead;
+    error(s.line_of(key),
+          key + " applies only to " + types_taking(key) + ", not " + type.name + " (" + fix + ")");
   }
-  bool openid = pc.type == ProviderType::oidc || pc.type == ProviderType::google;
-  if (s.has("issuer") && !openid) {
-    error(s.line_of("issuer"),
-          "issuer applies only to types oidc and google, not " + type +
-              (pc.type == ProviderType::gitlab ? " (gitlab uses base_url)" : " (remove it)"));
-  }
-  if (s.has("offline_access") && !openid && pc.type != ProviderType::gitlab) {
-    error(s.line_of("offline_access"),
-          "offline_access applies only to types oidc, google and gitlab, not " + type + " (remove it)");
-  }
-  if (s.has("graph_version") && pc.type != ProviderType::facebook) {
-    error(s.line_of("graph_version"),
-          "graph_version applies only to type facebook, not " + type + " (remove it)");
-  }
-  if (pc.type == ProviderType::gitlab && !s.has("base_url")) pc.base_url = "https://gitlab.com";
-  if (pc.type == ProviderType::oauth2) {
-    for (const char* k : {"authorize_url", "token_url", "userinfo_url"}) {
-      if (!s.has(k)) {
-        error(s.line, std::string("missing ") + k + where +
-                          " (type oauth2 needs authorize_url, token_url and userinfo_url)");
-      }
-    }
-  }
-  if (pc.type == ProviderType::oidc && !s.has("issuer")) {
-    error(s.line,
-          "missing issuer" + where +
-              " (type oidc needs issuer = https://..., the URL before /.well-known/openid-configuration)");
+  if (!rules.default_base_url.empty() && !s.has("base_url")) pc.base_url = rules.default_base_url;
+  for (const std::string& key : rules.required_keys) {
+    if (!s.has(key)) error(s.line, "missing " + key + " in " + s.label() + " (" + rules.required_fix + ")");
   }
 }
 

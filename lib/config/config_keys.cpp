@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "config_reader.hpp"
+#include "provider_types.hpp"
 
 namespace oauthfcgi::config_detail {
 
@@ -16,10 +17,6 @@ template <class E> struct EnumName {
   E value;
 };
 
-constexpr EnumName<ProviderType> kProviderTypes[] = {
-    {"github", ProviderType::github}, {"facebook", ProviderType::facebook}, {"google", ProviderType::google},
-    {"gitlab", ProviderType::gitlab}, {"oauth2", ProviderType::oauth2},     {"oidc", ProviderType::oidc},
-};
 constexpr EnumName<LogLevel> kLogLevels[] = {{"error", LogLevel::error},
                                              {"warn", LogLevel::warn},
                                              {"info", LogLevel::info},
@@ -117,9 +114,14 @@ template <auto Field, const auto& Names> void one_of(ConfigReader& p, Section& s
   choose(p, v, Names, field<Field>(p, s));
 }
 
-// Type-specific checks run only after a known type.
+// The names come from the table of types. Type-specific checks run only after a known type.
 void provider_type(ConfigReader& p, Section& s, const Value& v) {
-  s.type_ok = choose(p, v, kProviderTypes, p.provider(s).type);
+  const ProviderTypeInfo* type = find_provider_type(v.text);
+  s.type_ok = type != nullptr;
+  if (type)
+    p.provider(s).type = type->type;
+  else
+    report_unknown_choice(p, v, provider_type_names(", "));
 }
 
 } // namespace
@@ -212,13 +214,6 @@ const std::vector<std::string>& known_config_keys() {
     return out;
   }();
   return keys;
-}
-
-const char* provider_type_name(ProviderType t) {
-  for (const auto& n : config_detail::kProviderTypes) {
-    if (n.value == t) return n.name;
-  }
-  return "oauth2";
 }
 
 } // namespace oauthfcgi

@@ -23,6 +23,4 @@ std::string default_config_path();
 // so a test can compare it with conf/oauth-fcgi.conf.example.
 const std::vector<std::string>& known_config_keys();
 
-const char* provider_type_name(ProviderType t);
-
 } // namespace oauthfcgi

@@ -1,5 +1,6 @@
 #include "access.hpp"
 
+#include "provider_types.hpp"
 #include "text.hpp"
 
 namespace oauthfcgi {
@@ -40,7 +41,7 @@ AccessDecision check_access(const Config& config, const ProviderConfig& provider
 }
 
 bool needs_github_orgs(const Config& config, const ProviderConfig& provider) {
-  return provider.type == ProviderType::github &&
+  return provider_type(provider.type).takes_github_orgs &&
          (!config.access.github_orgs.empty() || !provider.access.github_orgs.empty());
 }
 

@@ -1,5 +1,4 @@
-// Facebook Login and the Graph API: what differs from RFC 6749 (facebook.cpp holds
-// the hooks; see provider.hpp).
+// Facebook's functions beyond its row in the table (provider_facebook.cpp), for the tests.
 #pragma once
 
 #include <string>

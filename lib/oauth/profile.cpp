@@ -1,18 +1,12 @@
+// The normalised user: its stored JSON form, and the user document of any type mapped
+// to it (each type's mapping is in its row, provider_types.hpp).
 #include "profile.hpp"
 
 #include <utility>
 
+#include "provider_types.hpp"
+
 namespace oauthfcgi {
-namespace {
-
-// First of several claim names that holds a string.
-std::optional<std::string> first_string(const cJSON* o, std::initializer_list<const char*> keys) {
-  for (const char* k : keys)
-    if (auto v = json_string(o, k); v && !v->empty()) return v;
-  return std::nullopt;
-}
-
-} // namespace
 
 std::string Profile::user() const {
   if (login) return *login;
@@ -57,50 +51,32 @@ Result<Profile> profile_from_json(std::string_view text) {
   return profile_from(o->get());
 }
 
+std::optional<std::string> first_string(const cJSON* o, std::initializer_list<const char*> keys) {
+  for (const char* k : keys)
+    if (auto v = json_string(o, k); v && !v->empty()) return v;
+  return std::nullopt;
+}
+
+void map_oidc_claims(const cJSON* user, Profile& p) {
+  auto id = json_id(user, "sub");
+  if (!id) id = json_id(user, "id");
+  p.id = id.value_or("");
+  p.login = first_string(user, {"preferred_username", "login", "username", "nickname"});
+  p.name = first_string(user, {"name"});
+  // An address the provider says is unverified is not an identity.
+  if (json_bool(user, "email_verified") != std::optional<bool>(false))
+    p.email = first_string(user, {"email"});
+  p.avatar_url = first_string(user, {"picture", "avatar_url"});
+  p.hd = first_string(user, {"hd"});
+}
+
 Result<Profile> normalize_profile(const Provider& provider, const cJSON* user) {
   Profile p;
   p.provider = provider.name;
-  std::optional<std::string> id;
-  if (provider.type == ProviderType::github) {
-    id = json_id(user, "id");
-    p.login = first_string(user, {"login"});
-    p.name = first_string(user, {"name"});
-    p.email = first_string(user, {"email"});
-    p.avatar_url = first_string(user, {"avatar_url"});
-  } else if (provider.type == ProviderType::facebook) {
-    // Graph /me?fields=id,name,email,picture: no login name since Graph v2.0.
-    id = json_id(user, "id");
-    p.name = first_string(user, {"name"});
-    p.email = first_string(user, {"email"});
-    const cJSON* picture = cJSON_GetObjectItemCaseSensitive(user, "picture");
-    if (const cJSON* data = cJSON_GetObjectItemCaseSensitive(picture, "data"); cJSON_IsObject(data))
-      p.avatar_url = first_string(data, {"url"});
-  } else {
-    id = json_id(user, "sub");
-    if (!id) id = json_id(user, "id");
-    p.login = first_string(user, {"preferred_username", "login", "username", "nickname"});
-    p.name = first_string(user, {"name"});
-    // An address the provider says is unverified is not an identity.
-    if (json_bool(user, "email_verified") != std::optional<bool>(false))
-      p.email = first_string(user, {"email"});
-    p.avatar_url = first_string(user, {"picture", "avatar_url"});
-    p.hd = first_string(user, {"hd"});
-  }
-  if (!id || id->empty())
+  provider_type(provider.type).map_profile(user, p);
+  if (p.id.empty())
     return make_error(ErrorKind::provider_error, "the user document from " + provider.name + " has no id");
-  p.id = *id;
   return p;
-}
-
-std::optional<std::string> primary_verified_email(const cJSON* emails) {
-  if (!cJSON_IsArray(emails)) return std::nullopt;
-  const cJSON* item = nullptr;
-  cJSON_ArrayForEach(item, emails) {
-    if (json_bool(item, "primary") == std::optional<bool>(true) &&
-        json_bool(item, "verified") == std::optional<bool>(true))
-      return json_string(item, "email");
-  }
-  return std::nullopt;
 }
 
 } // namespace oauthfcgi

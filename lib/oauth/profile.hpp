@@ -1,6 +1,7 @@
 // The signed-in user, normalised across providers, and the tokens that came with it.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,11 +27,14 @@ Result<Profile> profile_from_json(std::string_view text);
 void profile_to(cJSON* object, const Profile& profile);
 Result<Profile> profile_from(const cJSON* object);
 
-// The provider's user document -> Profile. GitHub: /user; oauth2: userinfo with
-// OIDC or common claim names. Fails when the document has no id.
+// The provider's user document -> Profile, as its type maps it (GitHub: /user;
+// oauth2: userinfo with OIDC or common claim names). Fails when the document has no id.
 Result<Profile> normalize_profile(const Provider& provider, const cJSON* user);
 
-// GitHub /user/emails: the primary verified address, if any.
-std::optional<std::string> primary_verified_email(const cJSON* emails);
+// For the types' profile mappings (provider_<name>.cpp):
+// the first of several claim names that holds a non-empty string.
+std::optional<std::string> first_string(const cJSON* object, std::initializer_list<const char*> keys);
+// OIDC standard claims, or the common names plain OAuth2 servers use instead.
+void map_oidc_claims(const cJSON* user, Profile& profile);
 
 } // namespace oauthfcgi

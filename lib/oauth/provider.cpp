@@ -1,21 +1,33 @@
+// A [provider NAME] section resolved into a Provider: what the section says, then its
+// type's defaults and hooks (the type's row, provider_types.hpp), then what every
+// OpenID Connect provider needs.
 #include "provider.hpp"
 
+#include <utility>
+
+#include "provider_types.hpp"
+
 namespace oauthfcgi {
-namespace {
 
 void default_if_empty(std::string& field, const std::string& value) {
   if (field.empty()) field = value;
 }
 
-void add_scope(std::vector<std::string>& scope, const char* value, bool front = false) {
+void add_scope(std::vector<std::string>& scope, const char* value, bool front) {
   for (const auto& s : scope)
     if (s == value) return;
   scope.insert(front ? scope.begin() : scope.end(), value);
 }
 
-} // namespace
+void openid_defaults(const ProviderConfig& c, Provider& p, const std::string& issuer,
+                     std::vector<std::string> scope) {
+  p.openid = true;
+  p.issuer = issuer;
+  if (!c.scope_set) p.scope = std::move(scope);
+}
 
 Result<Provider> resolve_provider(const ProviderConfig& c) {
+  const ProviderTypeInfo& type = provider_type(c.type);
   Provider p;
   p.name = c.name;
   p.type = c.type;
@@ -28,69 +40,9 @@ Result<Provider> resolve_provider(const ProviderConfig& c) {
   p.debug_token_url = c.debug_token_url;
   p.scope = c.scope;
   p.pkce = c.pkce;
-  p.display_name = c.name;
-  switch (c.type) {
-  case ProviderType::github:
-    // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
-    // GitHub Enterprise Server: override the endpoints (https://HOST/login/oauth/...,
-    // https://HOST/api/v3/user).
-    default_if_empty(p.authorize_url, "https://github.com/login/oauth/authorize");
-    default_if_empty(p.token_url, "https://github.com/login/oauth/access_token");
-    default_if_empty(p.userinfo_url, "https://api.github.com/user");
-    default_if_empty(p.emails_url, "https://api.github.com/user/emails");
-    if (!c.scope_set) p.scope = {"read:user", "user:email"};
-    p.api_headers = {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}};
-    p.hooks = github_hooks();
-    p.display_name = "GitHub";
-    break;
-  case ProviderType::facebook: {
-    // https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow
-    const std::string graph = "https://graph.facebook.com/" + c.graph_version;
-    default_if_empty(p.authorize_url, "https://www.facebook.com/" + c.graph_version + "/dialog/oauth");
-    default_if_empty(p.token_url, graph + "/oauth/access_token");
-    default_if_empty(p.userinfo_url, graph + "/me");
-    default_if_empty(p.debug_token_url, graph + "/debug_token");
-    default_if_empty(p.revoke_url, graph + "/me/permissions");
-    if (!c.scope_set) p.scope = {"email", "public_profile"};
-    p.token_request = TokenRequestStyle::get_query;
-    p.send_grant_type = false;
-    p.api_headers = {{"Accept", "application/json"}};
-    p.userinfo_params = {{"fields", "id,name,email,picture"}};
-    p.hooks = facebook_hooks();
-    p.display_name = "Facebook";
-    break;
-  }
-  case ProviderType::google:
-    // https://developers.google.com/identity/openid-connect/openid-connect
-    p.openid = true;
-    p.issuer = c.issuer.empty() ? "https://accounts.google.com" : c.issuer;
-    if (!c.scope_set) p.scope = {"openid", "email", "profile"};
-    // Google gives a refresh token only with access_type=offline, and again only on consent.
-    if (c.offline_access) p.authorize_params = {{"access_type", "offline"}, {"prompt", "consent"}};
-    p.display_name = "Google";
-    break;
-  case ProviderType::gitlab:
-    // https://docs.gitlab.com/ee/integration/openid_connect_provider.html: the issuer is the base URL.
-    p.openid = true;
-    p.issuer = c.base_url;
-    if (!c.scope_set) p.scope = {"openid", "profile", "email"};
-    if (c.offline_access) add_scope(p.scope, "offline_access");
-    p.display_name = "GitLab";
-    break;
-  case ProviderType::oidc:
-    p.openid = true;
-    p.issuer = c.issuer;
-    if (!c.scope_set) p.scope = {"openid", "profile", "email"};
-    if (c.offline_access) {
-      add_scope(p.scope, "offline_access");
-      p.authorize_params = {{"prompt", "consent"}}; // OIDC Core 11: offline_access needs consent
-    }
-    break;
-  case ProviderType::oauth2:
-    // The config parser already insists on the three endpoints.
-    p.api_headers = {{"Accept", "application/json"}};
-    break;
-  }
+  p.display_name = type.display_name ? type.display_name : c.name;
+  p.hooks = type.hooks;
+  type.apply_defaults(c, p);
   if (p.openid) {
     add_scope(p.scope, "openid", true); // without it there is no ID token
     p.api_headers = {{"Accept", "application/json"}};

@@ -1,6 +1,6 @@
-// What each provider type needs, as data: endpoints, default scope, the shape of its
-// token request, and a few hooks for the quirks data can't say (github.cpp,
-// facebook.cpp). Resolved once from the config; flow.cpp runs the steps.
+// A provider as the flow uses it, as data: endpoints, default scope, the shape of its
+// token request, and a few hooks for the quirks data can't say. Resolved once from the
+// config with its type's row (provider_types.hpp); flow.cpp runs the steps.
 #pragma once
 
 #include <optional>
@@ -76,8 +76,13 @@ Result<Provider> resolve_provider(ProviderConfig&&) = delete;
 // redirect_uri = public_url + route_prefix + "/callback/" + name, exactly.
 std::string redirect_uri(const Config& config, const std::string& provider_name);
 
-// The hooks of each type that has quirks (github.cpp, facebook.cpp).
-ProviderHooks github_hooks();
-ProviderHooks facebook_hooks();
+// For the types' apply_defaults (provider_<name>.cpp).
+void default_if_empty(std::string& field, const std::string& value);
+// Adds `value` to `scope` unless it is there, at the end or at the front.
+void add_scope(std::vector<std::string>& scope, const char* value, bool front = false);
+// What google, gitlab and oidc share: OpenID Connect at `issuer` (endpoints from
+// discovery), asking for `scope` unless the section sets one.
+void openid_defaults(const ProviderConfig& config, Provider& provider, const std::string& issuer,
+                     std::vector<std::string> scope);
 
 } // namespace oauthfcgi

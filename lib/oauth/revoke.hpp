@@ -1,9 +1,7 @@
-// Token revocation at sign-out, where the provider has an endpoint for it:
-//   oauth2, oidc, gitlab  RFC 7009 at revoke_url (config, or discovery's revocation_endpoint)
-//   google                its revoke endpoint (from discovery): POST token=…, no client auth
-//   github                DELETE /applications/{client_id}/token, Basic as the app, {"access_token"}
-//   facebook              DELETE /{graph_version}/me/permissions with the token and appsecret_proof
-// One call per sign-out; every call has the [http] timeouts of the HttpClient.
+// Token revocation at sign-out, where the provider has an endpoint for it: each type's
+// revoke in its row (provider_types.hpp); RFC 7009, which oauth2, oidc and gitlab use,
+// and the pieces the others share, here. One call per sign-out; every call has the
+// [http] timeouts of the HttpClient.
 #pragma once
 
 #include <string>
@@ -23,17 +21,24 @@ enum class Revocation {
 // "revoked", "no_endpoint", "no_live_token": the revocation field of the logout log line.
 const char* revocation_name(Revocation outcome);
 
-// Where GitHub's "Delete an app token" is: revoke_url when the config sets it (the full
-// URL, e.g. https://HOST/api/v3/applications/CLIENT_ID/token), else the API base of
-// userinfo_url (".../user" -> ".../applications/<client_id>/token"), so the default is
-// https://api.github.com/applications/<client_id>/token and GitHub Enterprise follows
-// its userinfo_url. "" when userinfo_url does not end in /user.
-std::string github_revoke_url(const Provider& provider);
-
 // Revokes the session's grant at the provider. An error (provider_error, or
 // provider_timeout) names the provider and what went wrong, never a token or secret;
 // callers log it and carry on: a failed revocation never blocks a sign-out.
 Result<Revocation> revoke_tokens(HttpClient& http, const Provider& provider, const TokenSet& tokens,
                                  long now);
+
+// ---- for the types' revocations (provider_<name>.cpp) ----
+
+// RFC 7009 at revoke_url: oauth2, oidc and gitlab.
+Result<Revocation> revoke_rfc7009(HttpClient& http, const Provider& provider, const TokenSet& tokens,
+                                  long now);
+// A token that is there and not past its expiry (0: none known).
+bool live_token(const std::string& token, long expires_at, long now);
+// Sends `request`: revoked on a 2xx, else an error saying what the endpoint answered.
+Result<Revocation> send_revocation(HttpClient& http, const Provider& provider, const HttpRequest& request);
+// "<name> revocation endpoint <problem>", a provider_error.
+Error revocation_refused(const Provider& provider, const std::string& problem);
+// A transport error (timeout, unreachable) naming the endpoint; its kind stays.
+Error revocation_transport(const Provider& provider, const Error& error);
 
 } // namespace oauthfcgi

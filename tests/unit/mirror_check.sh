@@ -14,7 +14,6 @@ family_test() {
   handlers/handle_*) echo handlers/test_handlers ;;          # the handlers, driven through one harness
   serve/check_config_output) echo serve/test_check_config ;; # --check-config's printing, run as a program
   serve/cgi | serve/fcgi_loop) echo serve/test_serve ;;     # run modes: test_serve runs the echo program in each
-  oauth/github | oauth/facebook) echo oauth/test_providers ;;
   *) echo "${1%/*}/test_${1#*/}" ;;
   esac
 }

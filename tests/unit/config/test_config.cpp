@@ -1,4 +1,5 @@
 #include "config_load.hpp"
+#include "provider_types.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,23 +1,25 @@
-// Revocation at sign-out: the request each provider type gets (method, URL, client
-// authentication, body), which token is sent, the failures, and the logout handler's
-// order (session deleted before the provider is called; a failed revocation still signs out).
+// Revocation at sign-out (revoke.cpp): RFC 7009's request (method, URL, client
+// authentication, body) and which token it sends, the failures, and the logout handler's
+// order (session deleted before the provider is called; a failed revocation still signs
+// out). Each type's own revocation: test_provider_<name>.cpp.
 #include "revoke.hpp"
 
 #include <gtest/gtest.h>
 
-#include "facebook.hpp"
 #include "fake_http.hpp"
 #include "flow.hpp"
 #include "handler_harness.hpp"
 #include "handlers.hpp"
+#include "provider_test.hpp"
 #include "sessions.hpp"
 
 using namespace oauthfcgi;
 using testutil::FakeHttp;
+using testutil::header;
+using testutil::kNow;
+using testutil::tokens;
 
 namespace {
-
-constexpr long kNow = 1700000000;
 
 Result<HttpResponse> answer(long status, std::string body = "", std::string type = "application/json") {
   HttpResponse r;
@@ -40,26 +42,12 @@ ProviderConfig oauth2_config(std::string revoke_url = "https://as.example/revoke
   return c;
 }
 
-TokenSet tokens(std::string access = "AT-1", std::string refresh = "RT-1") {
-  TokenSet t;
-  t.access_token = std::move(access);
-  t.refresh_token = std::move(refresh);
-  t.expires_at = kNow + 3600;
-  return t;
-}
-
 Params form_of(const HttpRequest& r) {
   return parse_query(r.body);
 }
 
 std::string param(const HttpRequest& r, const char* name) {
   return find_param(form_of(r), name).value;
-}
-
-const std::string* header(const HttpRequest& r, std::string_view name) {
-  for (const auto& [n, v] : r.headers)
-    if (ascii_lowercase(n) == ascii_lowercase(name)) return &v;
-  return nullptr;
 }
 
 } // namespace
@@ -150,107 +138,6 @@ TEST(Revoke, PlainOauth2WithoutRevokeUrlHasNothingToDo) {
   EXPECT_EQ(*outcome, Revocation::no_endpoint);
   EXPECT_STREQ(revocation_name(*outcome), "no_endpoint");
   EXPECT_TRUE(http.requests.empty());
-}
-
-// ---- Google ----
-
-TEST(Revoke, GoogleGetsOnlyTheTokenWithoutClientAuthentication) {
-  ProviderConfig c;
-  c.name = "google";
-  c.type = ProviderType::google;
-  c.client_id = "123.apps.googleusercontent.com";
-  c.client_secret = "g-secret";
-  auto p = resolve_provider(c);
-  p->revoke_url = "https://oauth2.googleapis.com/revoke"; // from discovery's revocation_endpoint
-  p->basic_auth = true;
-  FakeHttp http;
-  http.on_json("https://oauth2.googleapis.com/revoke", 200, "{}");
-  ASSERT_TRUE(revoke_tokens(http, *p, tokens("ya29.AT", "1//RT"), kNow).ok());
-  const HttpRequest& r = http.requests.at(0);
-  EXPECT_EQ(r.method, "POST");
-  EXPECT_EQ(r.url, "https://oauth2.googleapis.com/revoke");
-  EXPECT_EQ(*header(r, "Content-Type"), "application/x-www-form-urlencoded");
-  EXPECT_EQ(r.body, "token=1%2F%2FRT") << "the refresh token: it ends the whole grant";
-  EXPECT_TRUE(r.basic_user.empty());
-
-  ASSERT_TRUE(revoke_tokens(http, *p, tokens("ya29.AT", ""), kNow).ok());
-  EXPECT_EQ(http.requests.at(1).body, "token=ya29.AT");
-}
-
-// ---- GitHub ----
-
-TEST(Revoke, GithubDeletesTheAppTokenAsTheAppWithAJsonBody) {
-  auto c = testutil::github_test_config();
-  auto p = resolve_provider(c);
-  FakeHttp http;
-  http.on_answer("https://api.github.com/applications/", 204, {}, "");
-  auto outcome = revoke_tokens(http, *p, tokens("gho_TOKEN", ""), kNow);
-  ASSERT_TRUE(outcome.ok()) << outcome.error().reason;
-  EXPECT_EQ(*outcome, Revocation::revoked);
-  const HttpRequest& r = http.requests.at(0);
-  EXPECT_EQ(r.method, "DELETE");
-  EXPECT_EQ(r.url, "https://api.github.com/applications/Iv1.client/token");
-  EXPECT_EQ(r.basic_user, "Iv1.client");
-  EXPECT_EQ(r.basic_password, "s3cret");
-  EXPECT_EQ(r.body, R"({"access_token":"gho_TOKEN"})");
-  EXPECT_EQ(*header(r, "Content-Type"), "application/json");
-  EXPECT_EQ(*header(r, "Accept"), "application/vnd.github+json");
-  EXPECT_EQ(*header(r, "X-GitHub-Api-Version"), "2022-11-28");
-  EXPECT_EQ(header(r, "Authorization"), nullptr) << "Basic as the app, not the user's Bearer";
-}
-
-TEST(Revoke, GithubRevokeUrlFollowsEnterpriseOrTheConfig) {
-  auto c = testutil::github_test_config();
-  c.userinfo_url = "https://ghe.example/api/v3/user";
-  auto p = resolve_provider(c);
-  EXPECT_EQ(github_revoke_url(*p), "https://ghe.example/api/v3/applications/Iv1.client/token");
-  c.revoke_url = "https://ghe.example/custom/applications/Iv1.client/token";
-  EXPECT_EQ(github_revoke_url(*resolve_provider(c)), c.revoke_url);
-  c.revoke_url.clear();
-  c.userinfo_url = "https://ghe.example/api/v3/whoami";
-  auto odd = resolve_provider(c);
-  EXPECT_EQ(github_revoke_url(*odd), "");
-  FakeHttp http;
-  EXPECT_EQ(*revoke_tokens(http, *odd, tokens(), kNow), Revocation::no_endpoint);
-  EXPECT_TRUE(http.requests.empty());
-}
-
-// ---- Facebook ----
-
-TEST(Revoke, FacebookDeletesThePermissionsWithTheTokenAndAppsecretProof) {
-  auto c = testutil::facebook_test_config();
-  auto p = resolve_provider(c);
-  FakeHttp http;
-  http.on_json("https://graph.facebook.com/v19.0/me/permissions", 200, R"({"success":true})");
-  auto outcome = revoke_tokens(http, *p, tokens("EAA-TOKEN", ""), kNow);
-  ASSERT_TRUE(outcome.ok()) << outcome.error().reason;
-  const HttpRequest& r = http.requests.at(0);
-  EXPECT_EQ(r.method, "DELETE");
-  EXPECT_EQ(r.url, "https://graph.facebook.com/v19.0/me/permissions?appsecret_proof=" +
-                       appsecret_proof("app-secret", "EAA-TOKEN"));
-  EXPECT_EQ(*header(r, "Authorization"), "Bearer EAA-TOKEN");
-  EXPECT_TRUE(r.body.empty());
-}
-
-TEST(Revoke, FacebookRefusalsAreGraphErrors) {
-  auto c = testutil::facebook_test_config();
-  auto p = resolve_provider(c);
-  FakeHttp http;
-  http.on_json("https://graph.facebook.com/", 200, R"({"success":false})");
-  auto no = revoke_tokens(http, *p, tokens("EAA-TOKEN", ""), kNow);
-  ASSERT_FALSE(no.ok());
-  EXPECT_EQ(no.error().reason, "facebook revocation endpoint did not answer success: true");
-
-  FakeHttp graph;
-  graph.on_json(
-      "https://graph.facebook.com/", 400,
-      R"({"error":{"message":"Error validating access token: EAA-TOKEN is bad","type":"OAuthException",)"
-      R"("code":190,"error_subcode":458}})");
-  auto bad = revoke_tokens(graph, *p, tokens("EAA-TOKEN", ""), kNow);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().kind, ErrorKind::provider_error);
-  EXPECT_NE(bad.error().reason.find("Graph error 190/458"), std::string::npos) << bad.error().reason;
-  EXPECT_EQ(bad.error().reason.find("EAA-TOKEN"), std::string::npos) << bad.error().reason;
 }
 
 // ---- failures ----

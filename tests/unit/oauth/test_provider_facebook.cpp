@@ -1,30 +1,32 @@
-// The GitHub and Facebook quirks against a scripted HttpClient: what each sends, in
-// which shape, and how each answer (good, odd or hostile) is read (github.cpp, facebook.cpp).
+// Provider type facebook (provider_facebook.cpp) against a scripted HttpClient: its
+// defaults following graph_version, the login's token exchanges and debug_token, Graph
+// errors, appsecret_proof, the /me mapping, and revocation.
+#include "facebook.hpp"
+
 #include <gtest/gtest.h>
 
-#include "facebook.hpp"
 #include "fake_http.hpp"
 #include "flow.hpp"
-#include "github.hpp"
+#include "profile.hpp"
+#include "provider_test.hpp"
+#include "revoke.hpp"
 #include "tokens.hpp"
 
 using namespace oauthfcgi;
+using testutil::facebook_test_config;
 using testutil::FakeHttp;
+using testutil::header;
+using testutil::kNow;
+using testutil::parse_json;
+using testutil::provider_of;
+using testutil::provider_section;
+using testutil::tokens;
 
 namespace {
-
-using testutil::facebook_test_config;
-using testutil::github_test_config;
 
 Params query_of(const std::string& url) {
   auto parts = parse_url(url);
   return parts.ok() ? parse_query(parts->query) : Params{};
-}
-
-TokenSet github_token() {
-  TokenSet t;
-  t.access_token = "gho_x";
-  return t;
 }
 
 const char* kGraph = "https://graph.facebook.com/v19.0";
@@ -51,6 +53,19 @@ void happy_graph(FakeHttp& http) {
 }
 
 } // namespace
+
+TEST(ResolveProvider, FacebookAsksByGetWithoutGrantTypeAndSigns) {
+  ProviderConfig c = provider_section(ProviderType::facebook, "fb");
+  auto p = resolve_provider(c);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->token_request, TokenRequestStyle::get_query);
+  EXPECT_FALSE(p->send_grant_type);
+  EXPECT_EQ(p->revoke_url, "https://graph.facebook.com/v19.0/me/permissions");
+  EXPECT_EQ(p->userinfo_params, (Params{{"fields", "id,name,email,picture"}}));
+  EXPECT_NE(p->hooks.finish_tokens, nullptr);
+  EXPECT_NE(p->hooks.sign_api_request, nullptr);
+  EXPECT_EQ(p->display_name, "Facebook");
+}
 
 TEST(FacebookFlow, DefaultsFollowTheGraphVersion) {
   ProviderConfig c = facebook_test_config();
@@ -213,163 +228,49 @@ TEST(Flow, ProviderTextEchoingASecretIsRedacted) {
   EXPECT_NE(t.error().reason.find("[redacted]"), std::string::npos) << t.error().reason;
 }
 
-TEST(GithubFlow, PrimaryRateLimitIsAReasonWithTheResetTime) {
-  ProviderConfig c = github_test_config();
-  auto p = resolve_provider(c);
-  FakeHttp http;
-  http.on_answer("https://api.github.com/user", 403,
-                 {{"content-type", "application/json"},
-                  {"x-ratelimit-remaining", "0"},
-                  {"x-ratelimit-reset", "1700000000"}},
-                 R"({"message":"API rate limit exceeded for user ID 1."})");
-  auto profile = fetch_profile(http, *p, github_token());
-  ASSERT_FALSE(profile.ok());
-  EXPECT_EQ(profile.error().kind, ErrorKind::provider_error);
-  EXPECT_NE(profile.error().reason.find("rate limit"), std::string::npos) << profile.error().reason;
-  EXPECT_NE(profile.error().reason.find("2023-11-14 22:13:20 UTC"), std::string::npos)
-      << profile.error().reason;
-}
-
-TEST(GithubFlow, SecondaryRateLimitSaysWhenToRetry) {
-  ProviderConfig c = github_test_config();
-  auto p = resolve_provider(c);
-  FakeHttp http;
-  http.on_answer("https://api.github.com/user", 429,
-                 {{"content-type", "application/json"}, {"retry-after", "60"}},
-                 R"({"message":"You have exceeded a secondary rate limit."})");
-  auto profile = fetch_profile(http, *p, github_token());
-  ASSERT_FALSE(profile.ok());
-  EXPECT_NE(profile.error().reason.find("retry after 60 s"), std::string::npos) << profile.error().reason;
-}
-
-TEST(GithubFlow, ApiCallsCarryVersionAcceptAndBearer) {
-  ProviderConfig c = github_test_config();
-  auto p = resolve_provider(c);
-  FakeHttp http;
-  http.on_json("https://api.github.com/user/emails", 200,
-               R"([{"email":"b@x.example","primary":false,"verified":true},)"
-               R"({"email":"a@x.example","primary":true,"verified":true}])");
-  http.on_json("https://api.github.com/user", 200, R"({"id":1,"login":"octocat","email":null})");
-  TokenSet t;
-  t.access_token = "gho_x";
-  auto profile = fetch_profile(http, *p, t);
-  ASSERT_TRUE(profile.ok()) << profile.error().reason;
-  EXPECT_EQ(profile->email, "a@x.example");
-  ASSERT_EQ(http.requests.size(), 2u);
-  for (const HttpRequest& r : http.requests) {
-    int seen = 0;
-    for (auto& [name, value] : r.headers) {
-      seen += name == "Authorization" && value == "Bearer gho_x";
-      seen += name == "X-GitHub-Api-Version" && value == "2022-11-28";
-      seen += name == "Accept" && value == "application/vnd.github+json";
-    }
-    EXPECT_EQ(seen, 3) << r.url;
-  }
-}
-
-TEST(Tokens, ScopesSplitOnCommasAndSpaces) {
-  EXPECT_EQ(split_scopes("read:user,user:email"), (std::vector<std::string>{"read:user", "user:email"}));
-  EXPECT_EQ(split_scopes(" a  b,c "), (std::vector<std::string>{"a", "b", "c"}));
-  EXPECT_TRUE(split_scopes("").empty());
-}
-
-TEST(Tokens, InfoShowsExpiryValidityAndScopesButNoToken) {
-  TokenSet t;
-  t.access_token = "secret-token";
-  t.refresh_token = "secret-refresh";
-  t.scope = "email public_profile";
-  t.expires_at = 2000;
-  Json o = json_object();
-  token_info_to(o.get(), t, 1000);
-  EXPECT_EQ(json_print(o.get()),
-            R"({"token":{"expires_at":2000,"valid":true,"scopes":["email","public_profile"]}})");
-  Json late = json_object();
-  token_info_to(late.get(), t, 3000);
-  EXPECT_NE(json_print(late.get()).find("\"valid\":false"), std::string::npos);
-  t.expires_at = 0;
-  Json never = json_object();
-  token_info_to(never.get(), t, 3000);
-  EXPECT_NE(json_print(never.get()).find("\"expires_at\":null,\"valid\":true"), std::string::npos);
-}
-
-TEST(GithubOrgs, ListsTheLoginsOfTheFirstHundred) {
-  ProviderConfig c = github_test_config();
-  auto p = resolve_provider(c);
+TEST(NormalizeProfile, FacebookHasNoLoginAndItsPictureIsNested) {
+  Json user = parse_json(R"({"id":"10001","name":"Alice","email":"a@x.example",)"
+                         R"("picture":{"data":{"url":"https://pic.example/a.jpg"}}})");
+  auto p = normalize_profile(provider_of(ProviderType::facebook, "facebook"), user.get());
   ASSERT_TRUE(p.ok()) << p.error().reason;
-  FakeHttp http;
-  http.on_json("https://api.github.com/user/orgs", 200,
-               R"([{"login":"acme","id":1},{"id":2},{"login":"widgets","id":3}])");
-  auto orgs = github_orgs(http, *p, github_token());
-  ASSERT_TRUE(orgs.ok()) << orgs.error().reason;
-  EXPECT_EQ(*orgs, (std::vector<std::string>{"acme", "widgets"}));
-  ASSERT_EQ(http.requests.size(), 1u);
-  EXPECT_NE(http.requests[0].url.find("per_page=100"), std::string::npos) << http.requests[0].url;
-  EXPECT_EQ(testutil::header_of(http.requests[0], "Authorization"), "Bearer gho_x");
+  EXPECT_EQ(p->id, "10001");
+  EXPECT_EQ(p->login, std::nullopt);
+  EXPECT_EQ(p->avatar_url, "https://pic.example/a.jpg");
+  EXPECT_EQ(p->user(), "a@x.example");
 }
 
-TEST(GithubOrgs, RateLimitIsTheSameReasonAsForTheUser) {
-  ProviderConfig c = github_test_config();
+TEST(Revoke, FacebookDeletesThePermissionsWithTheTokenAndAppsecretProof) {
+  auto c = testutil::facebook_test_config();
   auto p = resolve_provider(c);
   FakeHttp http;
-  http.on_answer("https://api.github.com/user/orgs", 403,
-                 {{"content-type", "application/json"}, {"x-ratelimit-remaining", "0"}},
-                 R"({"message":"API rate limit exceeded"})");
-  auto orgs = github_orgs(http, *p, github_token());
-  ASSERT_FALSE(orgs.ok());
-  EXPECT_EQ(orgs.error().kind, ErrorKind::provider_error);
-  EXPECT_NE(orgs.error().reason.find("organisations endpoint: GitHub API rate limit exceeded"),
-            std::string::npos)
-      << orgs.error().reason;
+  http.on_json("https://graph.facebook.com/v19.0/me/permissions", 200, R"({"success":true})");
+  auto outcome = revoke_tokens(http, *p, tokens("EAA-TOKEN", ""), kNow);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().reason;
+  const HttpRequest& r = http.requests.at(0);
+  EXPECT_EQ(r.method, "DELETE");
+  EXPECT_EQ(r.url, "https://graph.facebook.com/v19.0/me/permissions?appsecret_proof=" +
+                       appsecret_proof("app-secret", "EAA-TOKEN"));
+  EXPECT_EQ(*header(r, "Authorization"), "Bearer EAA-TOKEN");
+  EXPECT_TRUE(r.body.empty());
 }
 
-TEST(GithubOrgs, AnAnswerThatIsNotAListIsAnError) {
-  ProviderConfig c = github_test_config();
+TEST(Revoke, FacebookRefusalsAreGraphErrors) {
+  auto c = testutil::facebook_test_config();
   auto p = resolve_provider(c);
   FakeHttp http;
-  http.on_json("https://api.github.com/user/orgs", 200, R"({"login":"acme"})");
-  auto orgs = github_orgs(http, *p, github_token());
-  ASSERT_FALSE(orgs.ok());
-  EXPECT_NE(orgs.error().reason.find("answered HTTP 200"), std::string::npos) << orgs.error().reason;
+  http.on_json("https://graph.facebook.com/", 200, R"({"success":false})");
+  auto no = revoke_tokens(http, *p, tokens("EAA-TOKEN", ""), kNow);
+  ASSERT_FALSE(no.ok());
+  EXPECT_EQ(no.error().reason, "facebook revocation endpoint did not answer success: true");
 
-  FakeHttp broken;
-  broken.on_answer("https://api.github.com/user/orgs", 500, {}, "<html>oops</html>");
-  auto down = github_orgs(broken, *p, github_token());
-  ASSERT_FALSE(down.ok());
-  EXPECT_NE(down.error().reason.find("HTTP 500 with something that is not JSON"), std::string::npos)
-      << down.error().reason;
-}
-
-TEST(GithubFlow, ForbiddenWithoutRateLimitHeadersIsNotCalledARateLimit) {
-  ProviderConfig c = github_test_config();
-  auto p = resolve_provider(c);
-  FakeHttp http;
-  http.on_json("https://api.github.com/user/orgs", 403, R"({"message":"Resource not accessible"})");
-  auto orgs = github_orgs(http, *p, github_token());
-  ASSERT_FALSE(orgs.ok());
-  EXPECT_EQ(orgs.error().reason.find("rate limit"), std::string::npos) << orgs.error().reason;
-  EXPECT_NE(orgs.error().reason.find("HTTP 403"), std::string::npos) << orgs.error().reason;
-}
-
-TEST(GithubFlow, NoVerifiedPrimaryEmailLeavesTheEmailEmptyButTheLoginStands) {
-  ProviderConfig c = github_test_config();
-  auto p = resolve_provider(c);
-  FakeHttp http;
-  http.on_json("https://api.github.com/user/emails", 200,
-               R"([{"email":"a@x.example","primary":true,"verified":false}])");
-  http.on_json("https://api.github.com/user", 200, R"({"id":7,"login":"octocat"})");
-  auto profile = fetch_profile(http, *p, github_token());
-  ASSERT_TRUE(profile.ok()) << profile.error().reason;
-  EXPECT_EQ(profile->login, "octocat");
-  EXPECT_EQ(profile->email, std::nullopt);
-}
-
-TEST(GithubFlow, APublicEmailOnTheUserSkipsTheEmailsCall) {
-  ProviderConfig c = github_test_config();
-  auto p = resolve_provider(c);
-  FakeHttp http;
-  http.on_json("https://api.github.com/user", 200, R"({"id":7,"login":"octocat","email":"o@x.example"})");
-  auto profile = fetch_profile(http, *p, github_token());
-  ASSERT_TRUE(profile.ok()) << profile.error().reason;
-  EXPECT_EQ(profile->email, "o@x.example");
-  EXPECT_EQ(http.requests.size(), 1u);
+  FakeHttp graph;
+  graph.on_json(
+      "https://graph.facebook.com/", 400,
+      R"({"error":{"message":"Error validating access token: EAA-TOKEN is bad","type":"OAuthException",)"
+      R"("code":190,"error_subcode":458}})");
+  auto bad = revoke_tokens(graph, *p, tokens("EAA-TOKEN", ""), kNow);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::provider_error);
+  EXPECT_NE(bad.error().reason.find("Graph error 190/458"), std::string::npos) << bad.error().reason;
+  EXPECT_EQ(bad.error().reason.find("EAA-TOKEN"), std::string::npos) << bad.error().reason;
 }

@@ -1,10 +1,14 @@
-// Facebook Login's quirks, from its manual-flow, access-token and Graph API docs:
-// Graph's error objects, the long-lived token exchange right after login, debug_token
-// for validity and expiry, and appsecret_proof on every call with the user's token.
+// Provider type facebook: Facebook Login and the Graph API, from its manual-flow,
+// access-token and Graph API docs: its endpoints (following graph_version), Graph's
+// error objects, the long-lived token exchange right after login, debug_token for
+// validity and expiry, appsecret_proof on every call with the user's token, the /me
+// document, and revocation.
+// https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow
 #include "facebook.hpp"
 
 #include "crypto.hpp"
 #include "flow.hpp"
+#include "provider_types.hpp"
 #include "text.hpp"
 
 namespace oauthfcgi {
@@ -114,18 +118,63 @@ void facebook_sign(const Provider& p, const TokenSet& t, HttpRequest& request) {
   if (signed_url.ok()) request.url = *signed_url;
 }
 
+void facebook_defaults(const ProviderConfig& c, Provider& p) {
+  const std::string graph = "https://graph.facebook.com/" + c.graph_version;
+  default_if_empty(p.authorize_url, "https://www.facebook.com/" + c.graph_version + "/dialog/oauth");
+  default_if_empty(p.token_url, graph + "/oauth/access_token");
+  default_if_empty(p.userinfo_url, graph + "/me");
+  default_if_empty(p.debug_token_url, graph + "/debug_token");
+  default_if_empty(p.revoke_url, graph + "/me/permissions");
+  if (!c.scope_set) p.scope = {"email", "public_profile"};
+  p.token_request = TokenRequestStyle::get_query;
+  p.send_grant_type = false;
+  p.api_headers = {{"Accept", "application/json"}};
+  p.userinfo_params = {{"fields", "id,name,email,picture"}};
+}
+
+// Graph /me?fields=id,name,email,picture: no login name since Graph v2.0.
+void facebook_profile(const cJSON* user, Profile& p) {
+  p.id = json_id(user, "id").value_or("");
+  p.name = first_string(user, {"name"});
+  p.email = first_string(user, {"email"});
+  const cJSON* picture = cJSON_GetObjectItemCaseSensitive(user, "picture");
+  if (const cJSON* data = cJSON_GetObjectItemCaseSensitive(picture, "data"); cJSON_IsObject(data))
+    p.avatar_url = first_string(data, {"url"});
+}
+
+// https://developers.facebook.com/docs/graph-api/reference/user/permissions/
+// DELETE /me/permissions with the user's token (and appsecret_proof, like every Graph
+// call) deauthorizes the app: every token of that user for the app stops working.
+Result<Revocation> revoke_facebook(HttpClient& http, const Provider& p, const TokenSet& t, long now) {
+  if (p.revoke_url.empty()) return Revocation::no_endpoint;
+  if (!live_token(t.access_token, t.expires_at, now)) return Revocation::no_live_token;
+  // The Graph call every other one is: Bearer, Accept, appsecret_proof.
+  HttpRequest request = api_request(p, t, p.revoke_url);
+  request.method = "DELETE";
+  auto response = http.send(request);
+  if (!response.ok()) return revocation_transport(p, response.error());
+  auto answer = json_answer(p, *response, "revocation endpoint");
+  if (!answer.ok()) return answer.error();
+  if (json_bool(answer->get(), "success") != std::optional<bool>(true))
+    return revocation_refused(p, "did not answer success: true");
+  return Revocation::revoked;
+}
+
 } // namespace
 
 std::string appsecret_proof(std::string_view app_secret, std::string_view access_token) {
   return hex_encode(hmac_sha256(app_secret, access_token));
 }
 
-ProviderHooks facebook_hooks() {
-  ProviderHooks h;
-  h.answer_error = graph_answer_error;
-  h.finish_tokens = facebook_finish_tokens;
-  h.sign_api_request = facebook_sign;
-  return h;
+ProviderTypeInfo facebook_type() {
+  ProviderTypeInfo t(ProviderType::facebook, "facebook", facebook_defaults, facebook_profile,
+                     revoke_facebook);
+  t.display_name = "Facebook";
+  t.config.own_keys = {"graph_version"};
+  t.hooks.answer_error = graph_answer_error;
+  t.hooks.finish_tokens = facebook_finish_tokens;
+  t.hooks.sign_api_request = facebook_sign;
+  return t;
 }
 
 } // namespace oauthfcgi
