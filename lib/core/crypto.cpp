@@ -1,5 +1,5 @@
 #include "crypto.hpp"
-#include "c_handle.hpp"
+#include "openssl_handles.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -22,11 +22,7 @@
 namespace oauthfcgi {
 namespace {
 
-using CipherCtx = CHandle<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
-using MdCtx = CHandle<EVP_MD_CTX, EVP_MD_CTX_free>;
-using MacCtx = CHandle<EVP_MAC_CTX, EVP_MAC_CTX_free>;
-using Kdf = CHandle<EVP_KDF, EVP_KDF_free>;
-using KdfCtx = CHandle<EVP_KDF_CTX, EVP_KDF_CTX_free>;
+using namespace openssl;
 
 const unsigned char* u8(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());

@@ -1,5 +1,5 @@
 #include "jose.hpp"
-#include "c_handle.hpp"
+#include "openssl_handles.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -22,12 +22,7 @@ void EvpPkeyFree::operator()(EVP_PKEY* key) const {
 
 namespace {
 
-using Bn = CHandle<BIGNUM, BN_free>;
-using ParamBld = CHandle<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
-using Params = CHandle<OSSL_PARAM, OSSL_PARAM_free>;
-using PkeyCtx = CHandle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
-using MdCtx = CHandle<EVP_MD_CTX, EVP_MD_CTX_free>;
-using EcdsaSig = CHandle<ECDSA_SIG, ECDSA_SIG_free>;
+using namespace openssl;
 
 // Errors OpenSSL queues while we refuse untrusted input are ours to drop, not the caller's.
 class ErrMark {
