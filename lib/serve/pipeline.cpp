@@ -14,7 +14,7 @@ namespace {
 const char* const kCouldNotHandle = "The server could not handle the request.";
 
 ErrorStyle program_style(const Program& program) {
-  return program.routes.empty() ? program.error_style : program.routes.front().error_style;
+  return program.routes.empty() ? ErrorStyle::html : program.routes.front().error_style;
 }
 
 // The part of the route after route_prefix + path: "" or "/name"; nullopt when the
@@ -44,6 +44,7 @@ std::optional<std::string> tail_name(const std::string& tail) {
 // The row whose path the request's route is under; the first row when none is, so
 // that a program refuses a stray path as its main route would.
 const Route& pick_route(const std::vector<Route>& routes, const Request& request, const Config& config) {
+  if (routes.empty()) throw std::logic_error("the program has no route");
   for (const Route& r : routes)
     if (r.path.empty() || route_tail(request.route(), config, r.path)) return r;
   return routes.front();
@@ -83,11 +84,8 @@ Response dispatch(const Route& route, const Request& request, Context& ctx) {
 
 // The answer to a request within the limits; a handler's failure is a 500.
 Response run_route(const Program& program, const Request& request, Context& ctx) {
-  Route catch_all;
-  catch_all.error_style = program.error_style;
-  catch_all.handler = program.handler;
-  const Route& route = program.routes.empty() ? catch_all : pick_route(program.routes, request, ctx.config);
   try {
+    const Route& route = pick_route(program.routes, request, ctx.config);
     Response response = dispatch(route, request, ctx);
     if (response.status < 100 || response.status > 599)
       throw std::logic_error("the handler answered status " + std::to_string(response.status));
@@ -119,6 +117,14 @@ void log_request(const Log& log, const Request& request, const Response& respons
 }
 
 } // namespace
+
+Program catch_all_program(std::string name, std::string summary, Handler handler, ErrorStyle style) {
+  Route any;
+  any.name = name;
+  any.error_style = style;
+  any.handler = std::move(handler);
+  return Program{std::move(name), std::move(summary), {std::move(any)}};
+}
 
 Response internal_error(const Program& program, const Config& config) {
   ErrorStyle style = program_style(program);

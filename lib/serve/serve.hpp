@@ -35,12 +35,15 @@ struct Route {
 struct Program {
   std::string name;    // "oauth-profile"
   std::string summary; // one line for --help: what it serves
-  // Without routes: one route taking every path and method, answering in error_style.
-  Handler handler = {};
-  ErrorStyle error_style = ErrorStyle::html;
-  // The route table; a path no row takes is refused as the first row refuses it.
+  // The route table (routes.hpp); a path no row takes is refused as the first row
+  // refuses it.
   std::vector<Route> routes = {};
 };
+
+// A program of one route that takes every path and method and answers errors in
+// `style`: the serve loop's tests and their echo program.
+Program catch_all_program(std::string name, std::string summary, Handler handler,
+                          ErrorStyle style = ErrorStyle::html);
 
 std::string usage_text(const Program& program);
 

@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Context ctx{config, keys, store, http, log, system_clock(), system_random()};
   Request request(env, p[7]);
   for (const char* name : {"connect", "callback", "profile", "logout", "check"}) {
-    Program program{"fuzz", "fuzz", {}, ErrorStyle::html, {route(name)}};
+    Program program{"fuzz", "fuzz", {route(name)}};
     Response r = handle_request(program, request, ctx);
     std::string wire = r.serialize();
     // No header may carry a raw CR or LF from the input (header splitting).

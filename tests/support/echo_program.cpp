@@ -36,7 +36,7 @@ Response echo(const Request& request, Context& ctx) {
 } // namespace
 
 int main(int argc, char** argv) {
-  Program program{"oauth-test-echo", "echoes each request back (for the serve-loop tests)", echo,
-                  ErrorStyle::html};
+  Program program = catch_all_program(
+      "oauth-test-echo", "echoes each request back (for the serve-loop tests)", echo, ErrorStyle::html);
   return run_program(program, argc, argv);
 }

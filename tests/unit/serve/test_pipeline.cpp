@@ -94,8 +94,8 @@ TEST_F(Pipeline, AHandlerAnsweringAnImpossibleStatusIs500) {
 }
 
 TEST_F(Pipeline, WithoutRoutesTheProgramsHandlerTakesEveryPath) {
-  Program bare{"bare", ""};
-  bare.handler = [](const Request& request, Context&) { return Response::json(200, request.method()); };
+  Program bare = catch_all_program(
+      "bare", "", [](const Request& request, Context&) { return Response::json(200, request.method()); });
   Context ctx = context();
   Response r =
       handle_request(bare, Request({{"REQUEST_METHOD", "DELETE"}, {"SCRIPT_NAME", "/anything"}}), ctx);

@@ -57,7 +57,7 @@ protected:
   testutil::LogLines lines_;
 };
 
-const Program kConnect{"oauth-connect", "", nullptr, ErrorStyle::html, {route("connect")}};
+const Program kConnect{"oauth-connect", "", {route("connect")}};
 
 } // namespace
 
@@ -118,15 +118,15 @@ TEST_F(RequestLog, NoProviderWhenNoneIsConfiguredUnderThatName) {
 }
 
 TEST_F(RequestLog, AnnotationsCannotOverrideTheLoopsFieldsAndSecretsAreRedacted) {
-  Program p{"oauth-test", "", [](const Request&, Context&) {
-              Response r = Response::empty(204);
-              r.annotate("status", "200");
-              r.annotate("duration_ms", "0");
-              r.annotate("provider", "first");
-              r.annotate("provider", "gitlab"); // replaces
-              r.annotate("access_token", "gho_SECRET");
-              return r;
-            }};
+  Program p = catch_all_program("oauth-test", "", [](const Request&, Context&) {
+    Response r = Response::empty(204);
+    r.annotate("status", "200");
+    r.annotate("duration_ms", "0");
+    r.annotate("provider", "first");
+    r.annotate("provider", "gitlab"); // replaces
+    r.annotate("access_token", "gho_SECRET");
+    return r;
+  });
   Response r = run(p, get("/x"));
   EXPECT_EQ(r.status, 204);
   EXPECT_FALSE(contains(r.serialize(), "gitlab")) << "annotations are never sent";

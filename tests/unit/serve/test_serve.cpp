@@ -397,7 +397,7 @@ TEST(Options, SocketGroupAndModeErrorsSayWhatIsWrong) {
 }
 
 TEST(Usage, NamesEveryFlagModeAndExample) {
-  Program p{"oauth-profile", "serves /auth/profile", nullptr, ErrorStyle::json};
+  Program p = catch_all_program("oauth-profile", "serves /auth/profile", nullptr, ErrorStyle::json);
   std::string u = usage_text(p);
   for (const char* s :
        {"oauth-profile", "serves /auth/profile", "--config", "--threads", "--listen", "--socket-group GROUP",
@@ -410,11 +410,11 @@ TEST(Usage, NamesEveryFlagModeAndExample) {
 
 TEST(HandleRequest, CallsHandlerAndLogsOneLine) {
   Harness h;
-  Program p{"oauth-test", "", [](const Request& r, Context& ctx) {
-              Response resp;
-              resp.body = r.route() + " " + ctx.log.request_id();
-              return resp;
-            }};
+  Program p = catch_all_program("oauth-test", "", [](const Request& r, Context& ctx) {
+    Response resp;
+    resp.body = r.route() + " " + ctx.log.request_id();
+    return resp;
+  });
   Response r = h.run(p, {{"SCRIPT_NAME", "/auth/x"},
                          {"QUERY_STRING", "code=SECRETCODE"},
                          {"HTTP_COOKIE", "oauth_session=SECRETCOOKIE"}});
@@ -435,18 +435,18 @@ TEST(HandleRequest, CallsHandlerAndLogsOneLine) {
 
 TEST(HandleRequest, EachRequestGetsItsOwnId) {
   Harness h;
-  Program p{"oauth-test", "", [](const Request&, Context& ctx) {
-              Response r;
-              r.body = ctx.log.request_id();
-              return r;
-            }};
+  Program p = catch_all_program("oauth-test", "", [](const Request&, Context& ctx) {
+    Response r;
+    r.body = ctx.log.request_id();
+    return r;
+  });
   EXPECT_NE(h.run(p, {}).body, h.run(p, {}).body);
 }
 
 TEST(HandleRequest, ExceptionBecomes500InEachStyle) {
   Harness h;
   auto thrower = [](const Request&, Context&) -> Response { throw std::runtime_error("kaboom"); };
-  Program html{"oauth-test", "", thrower, ErrorStyle::html};
+  Program html = catch_all_program("oauth-test", "", thrower, ErrorStyle::html);
   Response r = h.run(html, {});
   EXPECT_EQ(r.status, 500);
   EXPECT_TRUE(contains(r.body, "<!DOCTYPE html>"));
@@ -454,18 +454,18 @@ TEST(HandleRequest, ExceptionBecomes500InEachStyle) {
   EXPECT_FALSE(contains(r.body, "kaboom")); // details go to the log only
   EXPECT_TRUE(contains(h.logged.all(), "kaboom"));
 
-  Program json{"oauth-test", "", thrower, ErrorStyle::json};
+  Program json = catch_all_program("oauth-test", "", thrower, ErrorStyle::json);
   r = h.run(json, {});
   EXPECT_EQ(r.status, 500);
   EXPECT_TRUE(contains(r.body, "\"error\":\"internal\""));
 
-  Program bare{"oauth-test", "", [](const Request&, Context&) -> Response { throw 42; },
-               ErrorStyle::status_only};
+  Program bare = catch_all_program(
+      "oauth-test", "", [](const Request&, Context&) -> Response { throw 42; }, ErrorStyle::status_only);
   r = h.run(bare, {});
   EXPECT_EQ(r.status, 500);
   EXPECT_TRUE(r.body.empty());
 
-  Program none{"oauth-test", "", nullptr, ErrorStyle::status_only};
+  Program none = catch_all_program("oauth-test", "", nullptr, ErrorStyle::status_only);
   EXPECT_EQ(h.run(none, {}).status, 500);
 }
 
@@ -473,12 +473,13 @@ TEST(HandleRequest, LimitsAreCheckedBeforeTheHandler) {
   Harness h;
   h.config.limits.max_query_bytes = 10;
   bool called = false;
-  Program p{"oauth-test", "",
-            [&](const Request&, Context&) {
-              called = true;
-              return Response();
-            },
-            ErrorStyle::json};
+  Program p = catch_all_program(
+      "oauth-test", "",
+      [&](const Request&, Context&) {
+        called = true;
+        return Response();
+      },
+      ErrorStyle::json);
   Response r = h.run(p, {{"QUERY_STRING", std::string(11, 'q')}});
   EXPECT_FALSE(called);
   EXPECT_EQ(r.status, 414);
@@ -492,8 +493,8 @@ TEST(HandleRequest, LimitsAreCheckedBeforeTheHandler) {
 
 TEST(HandleRequest, InvalidStatusFromHandlerBecomes500) {
   Harness h;
-  Program p{"oauth-test", "", [](const Request&, Context&) { return Response::empty(0); },
-            ErrorStyle::status_only};
+  Program p = catch_all_program(
+      "oauth-test", "", [](const Request&, Context&) { return Response::empty(0); }, ErrorStyle::status_only);
   EXPECT_EQ(h.run(p, {}).status, 500);
 }
 
