@@ -1,3 +1,4 @@
+// Random bytes, HMAC, HKDF, AES-256-GCM sealing and base64url on OpenSSL 3 (crypto.hpp).
 #include "crypto.hpp"
 #include "openssl_handles.hpp"
 

@@ -1,3 +1,4 @@
+// Error kinds to HTTP status and their names: the one place errors become statuses (error.hpp).
 #include "error.hpp"
 
 namespace oauthfcgi {

@@ -1,3 +1,4 @@
+// Reading and writing JSON through cJSON; every typed read checks the node's type (json.hpp).
 #include "json.hpp"
 
 #include <algorithm>

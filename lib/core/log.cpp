@@ -1,3 +1,4 @@
+// Log lines in text or JSON, with secrets redacted, and request ids (log.hpp).
 #include "log.hpp"
 #include "text.hpp"
 

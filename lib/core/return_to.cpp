@@ -1,3 +1,4 @@
+// Which return_to values are local paths we may redirect to (return_to.hpp).
 #include "return_to.hpp"
 
 #include <cstdio>

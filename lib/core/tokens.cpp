@@ -1,3 +1,4 @@
+// What a token endpoint gave us, and what of it the signed-in user may see (tokens.hpp).
 #include "tokens.hpp"
 
 #include "json.hpp"

@@ -1,3 +1,4 @@
+// URLs through libcurl's CURLU: parsing, query building and percent-encoding (url.hpp).
 #include "url.hpp"
 #include "c_handle.hpp"
 #include "text.hpp"

@@ -1,3 +1,4 @@
+// The FastCGI request: its parameters, headers, cookies and the size limits (request.hpp).
 #include "request.hpp"
 #include "cookie.hpp"
 #include "text.hpp"

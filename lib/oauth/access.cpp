@@ -1,3 +1,4 @@
+// The [access] rules and a provider's own, applied to a signed-in user (access.hpp).
 #include "access.hpp"
 
 #include "provider_types.hpp"

@@ -1,3 +1,4 @@
+// The authorization-code flow with PKCE: authorize URL, code exchange, user fetch, refresh (flow.hpp).
 #include "flow.hpp"
 
 #include <algorithm>

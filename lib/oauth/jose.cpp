@@ -1,3 +1,4 @@
+// JWS and JWK over OpenSSL 3: the signature checks of ID tokens (jose.hpp).
 #include "jose.hpp"
 #include "openssl_handles.hpp"
 

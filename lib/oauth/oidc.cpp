@@ -1,3 +1,4 @@
+// OpenID Connect: discovery and JWKS (cached in Redis), ID token checks (oidc.hpp).
 #include "oidc.hpp"
 
 #include <algorithm>

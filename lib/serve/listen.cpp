@@ -1,3 +1,4 @@
+// The listening socket: a unix path or host:port, its group and mode, systemd's fd (listen.hpp).
 #include "listen.hpp"
 
 #include <grp.h>
