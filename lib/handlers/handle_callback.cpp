@@ -2,9 +2,9 @@
 // exchanged, the user read and allowed, the session stored and its cookie set.
 #include "access.hpp"
 #include "flow.hpp"
-#include "github.hpp"
 #include "handlers.hpp"
 #include "oidc.hpp"
+#include "provider_github.hpp"
 #include "sessions.hpp"
 #include "text.hpp"
 

@@ -4,7 +4,7 @@
 // validity and expiry, appsecret_proof on every call with the user's token, the /me
 // document, and revocation.
 // https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow
-#include "facebook.hpp"
+#include "provider_facebook.hpp"
 
 #include "crypto.hpp"
 #include "flow.hpp"

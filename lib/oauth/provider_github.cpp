@@ -3,7 +3,7 @@
 // and revocation.
 // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
 // https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
-#include "github.hpp"
+#include "provider_github.hpp"
 
 #include <ctime>
 

@@ -1,7 +1,7 @@
 // Provider type facebook (provider_facebook.cpp) against a scripted HttpClient: its
 // defaults following graph_version, the login's token exchanges and debug_token, Graph
 // errors, appsecret_proof, the /me mapping, and revocation.
-#include "facebook.hpp"
+#include "provider_facebook.hpp"
 
 #include <gtest/gtest.h>
 

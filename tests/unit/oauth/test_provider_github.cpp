@@ -1,7 +1,7 @@
 // Provider type github (provider_github.cpp) against a scripted HttpClient: its
 // defaults, the /user mapping and the email list, rate-limit answers, organisations,
 // and revocation.
-#include "github.hpp"
+#include "provider_github.hpp"
 
 #include <gtest/gtest.h>
 
