@@ -137,6 +137,7 @@ const std::vector<KeyDesc>& key_table() {
       {Sec::server, "log_level", one_of<&ServerConfig::log_level, kLogLevels>},
       {Sec::server, "log_format", one_of<&ServerConfig::log_format, kLogFormats>},
       {Sec::server, "threads", whole_number<&ServerConfig::threads, 1, 256>},
+      {Sec::server, "max_threads", whole_number<&ServerConfig::max_threads, 1, 4096>},
 
       {Sec::redis, "url", redis_url},
       {Sec::redis, "password_file", password_file},

@@ -41,7 +41,8 @@ struct ServerConfig {
   std::string default_provider; // empty: a 401 from the check goes to the chooser page
   LogLevel log_level = LogLevel::info;
   LogFormat log_format = LogFormat::text;
-  int threads = 8;
+  int threads = 8;       // FastCGI workers at start
+  int max_threads = 512; // the most the pool grows to while every worker is busy
 };
 
 struct RedisConfig {

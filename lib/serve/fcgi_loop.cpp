@@ -1,6 +1,11 @@
 // Run modes 1-3, the FastCGI loop: worker threads each with their own Store and
 // HttpClient accepting on one listening socket, request bodies read and drained,
 // and the shutdown on SIGTERM/SIGINT once requests in flight are answered.
+//
+// The pool starts with [server] threads workers and grows, up to max_threads, whenever
+// a worker takes a connection and none is left waiting for the next one: a worker
+// waiting on a slow provider, or on the next request of a kept-alive connection,
+// never leaves a new connection without a worker.
 #include <fastcgi.h>
 #include <fcgiapp.h>
 #include <pthread.h>
@@ -32,17 +37,55 @@ namespace {
 constexpr size_t kMaxDrainBytes = size_t{4} << 20;
 
 struct Server {
-  Server(const Serving& s, int fd) : serving(s), config(s.config), log(s.log), listen_fd(fd) {}
+  Server(const Serving& s, int fd, int max)
+      : serving(s), config(s.config), log(s.log), listen_fd(fd), max_workers(max) {}
   const Serving& serving;
   const Config& config;
   const Log& log;
   int listen_fd;
+  const int max_workers;
   std::atomic<bool> stopping{false};
   std::atomic<bool> failed{false};
-  std::atomic<int> alive{0};
   std::mutex mu;
   std::condition_variable idle;
-  int busy = 0; // requests in flight, under mu
+  int busy = 0;      // requests in flight, under mu
+  int alive = 0;     // workers started and not ended, under mu
+  int accepting = 0; // workers waiting for a new connection, under mu
+};
+
+void worker(Server& s);
+
+// A new worker, detached: the process ends with _Exit, never by joining. Called under mu.
+bool add_worker_locked(Server& s) {
+  try {
+    std::thread(worker, std::ref(s)).detach();
+  } catch (const std::system_error& e) {
+    s.log.error("thread_failed", {{"error", e.what()}});
+    return false;
+  }
+  ++s.alive;
+  return true;
+}
+
+// Marks a worker as waiting for a new connection, for the while of accept.
+class AcceptGuard {
+public:
+  explicit AcceptGuard(Server& s) : s_(s) {
+    std::lock_guard<std::mutex> lock(s_.mu);
+    ++s_.accepting;
+  }
+  // The worker has a connection now: when it was the last one waiting, another starts.
+  ~AcceptGuard() {
+    std::lock_guard<std::mutex> lock(s_.mu);
+    if (--s_.accepting == 0 && s_.alive < s_.max_workers && !s_.stopping.load()) {
+      if (add_worker_locked(s_)) s_.log.debug("worker_added", {{"workers", std::to_string(s_.alive)}});
+    }
+  }
+  AcceptGuard(const AcceptGuard&) = delete;
+  AcceptGuard& operator=(const AcceptGuard&) = delete;
+
+private:
+  Server& s_;
 };
 
 // Counts a request in flight for the whole of its handling.
@@ -120,7 +163,16 @@ bool serve_one(Server& s, FCGX_Request& req, Context& ctx) {
 // Waits for the next request. False when the worker should end.
 bool accept_next(Server& s, FCGX_Request& req) {
   while (!s.stopping.load()) {
-    int rc = FCGX_Accept_r(&req);
+    int rc;
+    if (req.ipcFd < 0) {
+      AcceptGuard waiting(s);
+      rc = FCGX_Accept_r(&req);
+    } else {
+      // The next request of a kept connection. Should the web server close it
+      // instead, libfcgi goes on to accept a new one, uncounted: the pool may then
+      // grow by one more than needed, never by one too few.
+      rc = FCGX_Accept_r(&req);
+    }
     if (rc >= 0) return true;
     if (s.stopping.load()) return false;
     int e = -rc;
@@ -180,26 +232,24 @@ void worker(Server& s) {
       serve_accepted(s, req, ctx);
     FCGX_Free(&req, 1);
   }
-  if (--s.alive == 0 && !s.stopping.load()) {
+  bool last;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    last = --s.alive == 0;
+  }
+  if (last && !s.stopping.load()) {
     // Nobody left to serve: wake main (it waits for signals) to exit with an error.
     s.failed = true;
     ::kill(::getpid(), SIGTERM);
   }
 }
 
-std::vector<std::thread> start_workers(Server& s, int threads) {
-  std::vector<std::thread> workers;
-  for (int i = 0; i < threads; ++i) {
-    try {
-      ++s.alive;
-      workers.emplace_back(worker, std::ref(s));
-    } catch (const std::system_error& e) {
-      --s.alive;
-      s.log.error("thread_failed", {{"error", e.what()}});
-      break;
-    }
-  }
-  return workers;
+// The first workers; how many started.
+int start_workers(Server& s, int threads) {
+  std::lock_guard<std::mutex> lock(s.mu);
+  for (int i = 0; i < threads; ++i)
+    if (!add_worker_locked(s)) break;
+  return s.alive;
 }
 
 // The signal that ends the run; SIGHUP is logged and ignored.
@@ -214,9 +264,9 @@ int wait_for_stop(Server& s, const sigset_t& signals) {
 
 } // namespace
 
-int serve_fastcgi(const Serving& serving, int listen_fd, int threads, RunMode mode,
+int serve_fastcgi(const Serving& serving, int listen_fd, const Workers& workers, RunMode mode,
                   const OwnedSocketFile& owned) {
-  Server s(serving, listen_fd);
+  Server s(serving, listen_fd, workers.max);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -226,14 +276,15 @@ int serve_fastcgi(const Serving& serving, int listen_fd, int threads, RunMode mo
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   FCGX_Init();
 
-  std::vector<std::thread> workers = start_workers(s, threads);
-  if (workers.empty()) {
+  int started = start_workers(s, workers.start);
+  if (started == 0) {
     owned.remove();
     return 1;
   }
-  s.log.info(
-      "started",
-      {{"mode", run_mode_name(mode)}, {"threads", std::to_string(workers.size())}, {"version", kVersion}});
+  s.log.info("started", {{"mode", run_mode_name(mode)},
+                         {"threads", std::to_string(started)},
+                         {"max_threads", std::to_string(workers.max)},
+                         {"version", kVersion}});
   int sig = wait_for_stop(s, signals);
   s.stopping = true;
   FCGX_ShutdownPending();
@@ -253,9 +304,7 @@ int serve_fastcgi(const Serving& serving, int listen_fd, int threads, RunMode mo
   owned.remove();
   s.log.info("stopped");
   // Workers blocked reading the next request of a kept-alive connection never wake
-  // up, so they are not joined: the process ends here.
-  for (auto& t : workers)
-    t.detach();
+  // up, so they are not joined (they are detached): the process ends here.
   (void)std::fflush(stdout);
   (void)std::fflush(stderr);
   std::_Exit(s.failed.load() ? 1 : 0);

@@ -8,6 +8,7 @@
 #include "config_load.hpp"
 #include "listen.hpp"
 #include "serve.hpp"
+#include "text.hpp"
 #include "url.hpp"
 
 namespace oauthfcgi {
@@ -17,16 +18,16 @@ Error option_error(std::string reason) {
   return make_error(ErrorKind::config, std::move(reason) + " (see --help)");
 }
 
-Result<int> parse_threads(const std::string& t) {
-  bool digits = t.size() <= 3 && t.find_first_not_of("0123456789") == std::string::npos;
-  int n = digits ? std::atoi(t.c_str()) : 0;
-  if (n < 1 || n > kMaxThreads)
-    return option_error("--threads wants a number from 1 to " + std::to_string(kMaxThreads) + ", not \"" + t +
+Result<int> parse_count(const std::string& flag, const std::string& t, int max) {
+  auto n = parse_uint(t, static_cast<unsigned long>(max));
+  if (!n || *n < 1)
+    return option_error("--" + flag + " wants a number from 1 to " + std::to_string(max) + ", not \"" + t +
                         "\"");
-  return n;
+  return static_cast<int>(*n);
 }
 
-// A flag that takes a value: --config, --threads, --listen, --socket-group, --socket-mode.
+// A flag that takes a value: --config, --threads, --max-threads, --listen, --socket-group,
+// --socket-mode.
 Result<void> set_value(Options& o, std::optional<std::string>& config, const std::string& name,
                        const std::string& v) {
   if (v.empty()) return option_error("--" + name + " needs a value");
@@ -43,8 +44,12 @@ Result<void> set_value(Options& o, std::optional<std::string>& config, const std
     auto m = parse_socket_mode(v);
     if (!m) return option_error(m.error().reason);
     o.socket_mode = *m;
+  } else if (name == "max-threads") {
+    auto n = parse_count(name, v, kMaxPoolThreads);
+    if (!n) return n.error();
+    o.max_threads = *n;
   } else {
-    auto n = parse_threads(v);
+    auto n = parse_count(name, v, kMaxThreads);
     if (!n) return n.error();
     o.threads = *n;
   }
@@ -52,8 +57,8 @@ Result<void> set_value(Options& o, std::optional<std::string>& config, const std
 }
 
 bool takes_value(const std::string& name) {
-  return name == "config" || name == "threads" || name == "listen" || name == "socket-group" ||
-         name == "socket-mode";
+  return name == "config" || name == "threads" || name == "max-threads" || name == "listen" ||
+         name == "socket-group" || name == "socket-mode";
 }
 
 } // namespace
@@ -136,15 +141,17 @@ std::string usage_text(const Program& p) {
          "\n"
          "\n"
          "Usage: " +
-         n + " [--config FILE] [--threads N] [--listen ADDRESS]\n" + std::string(n.size() + 8, ' ') +
-         "[--socket-group GROUP] [--socket-mode MODE]\n       " + n +
+         n + " [--config FILE] [--threads N] [--max-threads N]\n" + std::string(n.size() + 8, ' ') +
+         "[--listen ADDRESS] [--socket-group GROUP] [--socket-mode MODE]\n       " + n +
          " --check-config [--config FILE]\n       " + n +
          " --version | --help\n"
          "\n"
          "Options:\n"
          "  --config FILE         the config file (else $OAUTH_FCGI_CONFIG, else "
          "/etc/oauth-fcgi/oauth-fcgi.conf)\n"
-         "  --threads N           worker threads, 1 to 256 (else [server] threads, default 8)\n"
+         "  --threads N           worker threads at start, 1 to 256 (else [server] threads, default 8)\n"
+         "  --max-threads N       the most worker threads the pool grows to while every one is\n"
+         "                        busy, 1 to 4096 (else [server] max_threads, default 512)\n"
          "  --listen ADDRESS      serve FastCGI on unix:/path.sock, HOST:PORT or [IPv6]:PORT\n"
          "  --socket-group GROUP  with --listen unix: the socket's group, a name or a number:\n"
          "                        the web server's (www-data on Debian); default the program's\n"

@@ -14,11 +14,13 @@
 
 namespace oauthfcgi {
 
-constexpr int kMaxThreads = 256;
+constexpr int kMaxThreads = 256;      // --threads, [server] threads: workers at start
+constexpr int kMaxPoolThreads = 4096; // --max-threads, [server] max_threads: the pool's ceiling
 
 struct Options {
   std::string config_path;           // resolved: --config, $OAUTH_FCGI_CONFIG, default
   std::optional<int> threads;        // --threads
+  std::optional<int> max_threads;    // --max-threads
   std::string listen;                // --listen unix:PATH | HOST:PORT; empty = inherited/CGI
   std::optional<gid_t> socket_group; // --socket-group, resolved; only with --listen unix:
   std::optional<mode_t> socket_mode; // --socket-mode; only with --listen unix:

@@ -31,8 +31,14 @@ std::unique_ptr<HttpClient> make_http(const Services& services, const Config& co
 // The 500 a request gets when it cannot be handled, in the program's error style.
 Response internal_error(const Program& program, const Config& config);
 
-// Modes 1-3: threads workers on listen_fd until SIGTERM/SIGINT; ends the process.
-int serve_fastcgi(const Serving& serving, int listen_fd, int threads, RunMode mode,
+// The worker pool: `start` workers at first, more while every one is busy, up to `max`.
+struct Workers {
+  int start = 8;
+  int max = 512;
+};
+
+// Modes 1-3: the worker pool on listen_fd until SIGTERM/SIGINT; ends the process.
+int serve_fastcgi(const Serving& serving, int listen_fd, const Workers& workers, RunMode mode,
                   const OwnedSocketFile& owned);
 // Mode 4: one request from the environment and stdin, the answer on stdout.
 int serve_cgi(const Serving& serving);

@@ -71,7 +71,7 @@ int refuse_to_start(const Program& program, const ConfigLoad& load, RunMode mode
 }
 
 // Mode 1: our own socket; modes 2 and 3 serve the inherited fd 3 or 0.
-int serve_socket(const Serving& serving, const Options& opts, RunMode mode, int threads) {
+int serve_socket(const Serving& serving, const Options& opts, RunMode mode, const Workers& workers) {
   Fd own;
   OwnedSocketFile owned;
   int listen_fd = mode == RunMode::systemd ? 3 : 0;
@@ -89,7 +89,7 @@ int serve_socket(const Serving& serving, const Options& opts, RunMode mode, int 
     own = std::move(fd.value());
     listen_fd = own.get();
   }
-  return serve_fastcgi(serving, listen_fd, threads, mode, owned);
+  return serve_fastcgi(serving, listen_fd, workers, mode, owned);
 }
 
 } // namespace
@@ -139,14 +139,18 @@ int run_program(const Program& program, int argc, char** argv, const Services& s
   print_problems(load.problems); // warnings only
   Config config = std::move(load.config);
   if (opts.threads) config.server.threads = *opts.threads;
-  int threads = std::max(1, std::min(config.server.threads, kMaxThreads));
+  if (opts.max_threads) config.server.max_threads = *opts.max_threads;
+  Workers workers;
+  workers.start = std::max(1, std::min(config.server.threads, kMaxThreads));
+  // A ceiling below the start count would only be a typo: the start count wins.
+  workers.max = std::max(workers.start, std::min(config.server.max_threads, kMaxPoolThreads));
   Log log(program.name, config.server.log_level, config.server.log_format);
   Keys keys = derive_keys(config.server.secret);
   http_global_init(); // before any thread: curl_global_init is not thread-safe
 
   Serving serving{program, config, keys, services, log};
   if (mode == RunMode::cgi) return serve_cgi(serving);
-  return serve_socket(serving, opts, mode, threads);
+  return serve_socket(serving, opts, mode, workers);
 }
 
 } // namespace oauthfcgi

@@ -251,6 +251,7 @@ TEST_F(ConfigTest, MinimalConfigGetsTheDocumentedDefaults) {
   EXPECT_EQ(c.server.log_level, LogLevel::info);
   EXPECT_EQ(c.server.log_format, LogFormat::text);
   EXPECT_EQ(c.server.threads, 8);
+  EXPECT_EQ(c.server.max_threads, 512);
   EXPECT_EQ(c.redis.host, "127.0.0.1");
   EXPECT_EQ(c.redis.port, 6379);
   EXPECT_EQ(c.redis.db, 0);
@@ -388,6 +389,14 @@ TEST_F(ConfigTest, MalformedLinesAreErrors) {
 TEST_F(ConfigTest, KeyBeforeAnySectionIsAnError) {
   auto load = parse("threads = 4\n" + minimal());
   EXPECT_ERROR(load, 1, "key \"threads\" is outside any section");
+}
+
+TEST_F(ConfigTest, MaxThreadsIsTheCeilingOfTheWorkerPool) {
+  auto load = parse(minimal("[server]\nmax_threads = 4096\n"));
+  ASSERT_OK(load);
+  EXPECT_EQ(load.config.server.max_threads, 4096);
+  auto bad = parse(minimal("[server]\nmax_threads = 4097\n"));
+  EXPECT_ERROR(bad, 10, "max_threads = 4097 is out of range (use a whole number from 1 to 4096)");
 }
 
 TEST_F(ConfigTest, BadIntegersNameTheKeyAndTheRange) {

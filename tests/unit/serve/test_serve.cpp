@@ -239,10 +239,9 @@ void expect_echo(const CgiResponse& r, const std::string& route, const std::stri
 // The echo program serving FastCGI on its own socket.
 class ListeningEcho {
 public:
-  ListeningEcho(const EchoConfig& config, const std::string& address, int threads = 4)
-      : address_(address), proc_({echo_path(), "--config", config.path(), "--listen", address, "--threads",
-                                  std::to_string(threads)},
-                                 {}, config.log_file()) {
+  ListeningEcho(const EchoConfig& config, const std::string& address, int threads = 4,
+                std::vector<std::string> more = {})
+      : address_(address), proc_(args(config, address, threads, std::move(more)), {}, config.log_file()) {
     ready_ = testutil::wait_until([&] { return can_connect(address_); }, 10s);
   }
   bool ready() const { return ready_; }
@@ -250,6 +249,13 @@ public:
   testutil::Process& process() { return proc_; }
 
 private:
+  static std::vector<std::string> args(const EchoConfig& config, const std::string& address, int threads,
+                                       std::vector<std::string> more) {
+    std::vector<std::string> a = {echo_path(), "--config",  config.path(),          "--listen",
+                                  address,     "--threads", std::to_string(threads)};
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+  }
   std::string address_;
   testutil::Process proc_;
   bool ready_ = false;
@@ -320,6 +326,22 @@ TEST(Options, EqualsFormsWork) {
   EXPECT_TRUE(parse({"--listen=localhost:9001"}).ok());
   EXPECT_TRUE(parse({"--help"})->help);
   EXPECT_TRUE(parse({"-h"})->help);
+}
+
+TEST(Options, MaxThreadsIsTheCeilingOfThePool) {
+  auto o = parse({"--max-threads", "4096", "--threads=2"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->max_threads, 4096);
+  EXPECT_EQ(o->threads, 2);
+  EXPECT_EQ(parse({"--max-threads=1"})->max_threads, 1);
+  EXPECT_FALSE(parse({})->max_threads.has_value());
+  for (const char* bad : {"0", "4097", "-1", "x", ""}) {
+    auto refused = parse({"--max-threads", bad});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().kind, ErrorKind::config);
+  }
+  EXPECT_EQ(parse({"--max-threads", "0"}).error().reason,
+            "--max-threads wants a number from 1 to 4096, not \"0\" (see --help)");
 }
 
 TEST(Options, UnknownOptionIsAConfigError) {
@@ -758,6 +780,62 @@ TEST(EchoProgram, ServesRequestsInParallel) {
   }
   auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_LT(elapsed, 1800ms) << "four 600 ms requests on four threads should overlap";
+}
+
+// The pool grows: with one thread at start, four requests that wait (as on a slow
+// provider) are all in the handler at once. Without growth the second would start
+// only when the first ended, 8 s later.
+TEST(EchoProgram, ThePoolGrowsSoWaitingRequestsDoNotQueue) {
+  EchoConfig config;
+  ListeningEcho echo(config, "127.0.0.1:" + std::to_string(testutil::free_port()), 1);
+  ASSERT_TRUE(echo.ready()) << config.log();
+  std::vector<FcgiClient> clients;
+  for (int i = 0; i < 4; ++i)
+    clients.emplace_back(echo.address());
+  for (auto& c : clients)
+    c.send(nginx_params("GET", "/slow", "sleep_ms=8000"));
+  EXPECT_TRUE(testutil::wait_until([&] { return count(config.log(), "event=echo_started") == 4; }, 6s))
+      << config.log();
+  for (auto& c : clients) {
+    auto res = c.receive(30s);
+    ASSERT_TRUE(res.complete);
+    expect_echo(parse_cgi_response(res.out), "/slow", "sleep_ms=8000");
+  }
+}
+
+// nginx's fastcgi_keep_conn: a kept connection holds its thread while idle; a new
+// connection still finds one.
+TEST(EchoProgram, AKeptConnectionDoesNotStarveANewOne) {
+  EchoConfig config;
+  ListeningEcho echo(config, "127.0.0.1:" + std::to_string(testutil::free_port()), 1);
+  ASSERT_TRUE(echo.ready()) << config.log();
+  FcgiClient kept(echo.address());
+  ASSERT_TRUE(kept.request(nginx_params("GET", "/kept"), {}, true).complete);
+  FcgiClient fresh(echo.address());
+  auto res = fresh.request(nginx_params("GET", "/fresh"), {}, false, 10s);
+  ASSERT_TRUE(res.complete) << config.log();
+  expect_echo(parse_cgi_response(res.out), "/fresh", "");
+  // The kept connection still serves its next request.
+  auto again = kept.request(nginx_params("GET", "/again"), {}, true);
+  ASSERT_TRUE(again.complete);
+  expect_echo(parse_cgi_response(again.out), "/again", "");
+}
+
+// --max-threads 1 (mod_fcgid's one request per process): no thread is added, so a new
+// connection waits for the kept one to close.
+TEST(EchoProgram, MaxThreadsCapsThePool) {
+  EchoConfig config;
+  ListeningEcho echo(config, "127.0.0.1:" + std::to_string(testutil::free_port()), 1, {"--max-threads", "1"});
+  ASSERT_TRUE(echo.ready()) << config.log();
+  auto kept = std::make_unique<FcgiClient>(echo.address());
+  ASSERT_TRUE(kept->request(nginx_params("GET", "/kept"), {}, true).complete);
+  FcgiClient waiting(echo.address());
+  waiting.send(nginx_params("GET", "/waiting"));
+  EXPECT_FALSE(waiting.receive(1500ms).complete) << "a second thread answered";
+  kept.reset(); // closes the kept connection: its thread takes the next one
+  auto res = waiting.receive(10s);
+  ASSERT_TRUE(res.complete) << config.log();
+  expect_echo(parse_cgi_response(res.out), "/waiting", "");
 }
 
 TEST(EchoProgram, LimitsAreEnforcedBeforeTheHandler) {
