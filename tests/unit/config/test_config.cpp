@@ -905,6 +905,7 @@ TEST(KnownConfigKeys, ListsEveryDocumentedKeyOnce) {
                                             "server.log_level",
                                             "server.log_format",
                                             "server.threads",
+                                            "server.max_threads",
                                             "redis.url",
                                             "redis.password_file",
                                             "redis.key_prefix",
