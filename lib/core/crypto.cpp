@@ -186,10 +186,6 @@ std::string random_bytes(size_t n) {
   return out;
 }
 
-std::string random_token(size_t n_bytes) {
-  return base64url_encode(random_bytes(n_bytes));
-}
-
 std::string base64_encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
   int n = EVP_EncodeBlock(u8(out), u8(bytes), static_cast<int>(bytes.size()));

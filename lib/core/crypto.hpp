@@ -13,8 +13,6 @@ namespace oauthfcgi {
 // forked child discards its copy of the pool. Aborts if the CSPRNG fails: there is no
 // safe fallback.
 std::string random_bytes(size_t n);
-// n random bytes as unpadded base64url (for state, cookies, PKCE verifiers).
-std::string random_token(size_t n_bytes);
 
 std::string base64url_encode(std::string_view bytes);        // no padding
 Result<std::string> base64url_decode(std::string_view text); // padding optional

@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -67,43 +68,38 @@ bool add_worker_locked(Server& s) {
   return true;
 }
 
-// Marks a worker as waiting for a new connection, for the while of accept.
-class AcceptGuard {
+// One more worker, when the last one waiting for a connection has just taken one and
+// the pool has room. Called under mu.
+void grow_if_none_accepting(Server& s) {
+  if (s.alive >= s.max_workers || s.stopping.load()) return;
+  if (add_worker_locked(s)) s.log.debug("worker_added", {{"workers", std::to_string(s.alive)}});
+}
+
+// The last request in flight is answered: a stop waiting for it may go on. Called under mu.
+void notify_idle(Server& s) {
+  s.idle.notify_all();
+}
+
+// Holds one of the server's counts (accepting, busy) one higher for its lifetime;
+// `when_zero` runs under mu when the count drops back to 0.
+class Counted {
 public:
-  explicit AcceptGuard(Server& s) : s_(s) {
+  Counted(Server& s, int Server::*count, void (*when_zero)(Server&))
+      : s_(s), count_(count), when_zero_(when_zero) {
     std::lock_guard<std::mutex> lock(s_.mu);
-    ++s_.accepting;
+    ++(s_.*count_);
   }
-  // The worker has a connection now: when it was the last one waiting, another starts.
-  ~AcceptGuard() {
+  ~Counted() {
     std::lock_guard<std::mutex> lock(s_.mu);
-    if (--s_.accepting == 0 && s_.alive < s_.max_workers && !s_.stopping.load()) {
-      if (add_worker_locked(s_)) s_.log.debug("worker_added", {{"workers", std::to_string(s_.alive)}});
-    }
+    if (--(s_.*count_) == 0) when_zero_(s_);
   }
-  AcceptGuard(const AcceptGuard&) = delete;
-  AcceptGuard& operator=(const AcceptGuard&) = delete;
+  Counted(const Counted&) = delete;
+  Counted& operator=(const Counted&) = delete;
 
 private:
   Server& s_;
-};
-
-// Counts a request in flight for the whole of its handling.
-class BusyGuard {
-public:
-  explicit BusyGuard(Server& s) : s_(s) {
-    std::lock_guard<std::mutex> lock(s_.mu);
-    ++s_.busy;
-  }
-  ~BusyGuard() {
-    std::lock_guard<std::mutex> lock(s_.mu);
-    if (--s_.busy == 0) s_.idle.notify_all();
-  }
-  BusyGuard(const BusyGuard&) = delete;
-  BusyGuard& operator=(const BusyGuard&) = delete;
-
-private:
-  Server& s_;
+  int Server::*count_;
+  void (*when_zero_)(Server&);
 };
 
 std::string read_stream(FCGX_Stream* in, size_t n) {
@@ -163,16 +159,14 @@ bool serve_one(Server& s, FCGX_Request& req, Context& ctx) {
 // Waits for the next request. False when the worker should end.
 bool accept_next(Server& s, FCGX_Request& req) {
   while (!s.stopping.load()) {
-    int rc;
-    if (req.ipcFd < 0) {
-      AcceptGuard waiting(s);
-      rc = FCGX_Accept_r(&req);
-    } else {
-      // The next request of a kept connection. Should the web server close it
-      // instead, libfcgi goes on to accept a new one, uncounted: the pool may then
-      // grow by one more than needed, never by one too few.
-      rc = FCGX_Accept_r(&req);
-    }
+    // Without a kept connection the worker waits for a new one, and counts as such.
+    // (Should the web server close a kept connection instead of sending its next
+    // request, libfcgi goes on to accept a new one, uncounted: the pool may then grow
+    // by one more than needed, never by one too few.)
+    std::optional<Counted> waiting;
+    if (req.ipcFd < 0) waiting.emplace(s, &Server::accepting, grow_if_none_accepting);
+    int rc = FCGX_Accept_r(&req);
+    waiting.reset();
     if (rc >= 0) return true;
     if (s.stopping.load()) return false;
     int e = -rc;
@@ -191,7 +185,7 @@ bool accept_next(Server& s, FCGX_Request& req) {
 void serve_accepted(Server& s, FCGX_Request& req, Context& ctx) {
   bool input_read = false;
   {
-    BusyGuard busy(s);
+    Counted busy(s, &Server::busy, notify_idle);
     try {
       input_read = serve_one(s, req, ctx);
     } catch (const std::exception& e) {

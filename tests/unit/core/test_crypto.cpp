@@ -1,5 +1,7 @@
 #include "crypto.hpp"
 
+#include "clock.hpp"
+
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -56,7 +58,7 @@ TEST(Crypto, NoTwoTokensAreEqualOverManyDraws) {
   // Many times the pool, in draw sizes that leave odd remainders at each refill.
   std::set<std::string> tokens, nonces;
   for (int i = 0; i < 20000; ++i) {
-    tokens.insert(random_token(32));
+    tokens.insert(system_random().token(32));
     nonces.insert(random_bytes(12));
   }
   EXPECT_EQ(tokens.size(), 20000u);
@@ -86,7 +88,7 @@ TEST(Crypto, RandomBytesHaveTheAskedLengthAndDiffer) {
 }
 
 TEST(Crypto, RandomTokenIsUnpaddedBase64url) {
-  std::string t = random_token(32);
+  std::string t = system_random().token(32);
   EXPECT_EQ(t.size(), 43u); // 256 bits
   EXPECT_EQ(t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
             std::string::npos);

@@ -13,6 +13,7 @@
 #include <thread>
 #include <utility>
 
+#include "clock.hpp"
 #include "flow.hpp"
 #include "handler_harness.hpp"
 #include "handlers.hpp"
@@ -51,7 +52,7 @@ protected:
                        "[provider github]\ntype = github\nclient_id = Iv1.abc\nclient_secret = gh-secret\n"
                        "[provider facebook]\ntype = facebook\nclient_id = 1234\nclient_secret = fb-secret\n";
     load_config(text);
-    cookie_ = random_token(32);
+    cookie_ = system_random().token(32);
     now_ = clock_.now();
   }
 
