@@ -5,11 +5,17 @@
 // The pool starts with [server] threads workers and grows, up to max_threads, whenever
 // a worker takes a connection and none is left waiting for the next one: a worker
 // waiting on a slow provider, or on the next request of a kept-alive connection,
-// never leaves a new connection without a worker.
+// never leaves a new connection without a worker. At the ceiling, a worker idle on a
+// kept connection lets it go so that a new connection is taken: however many
+// connections nginx keeps, they cannot hold every worker. As load falls, a worker
+// that finds [server] threads others already waiting for connections ends, so the
+// pool shrinks back and an idle program holds few threads.
 #include <fastcgi.h>
 #include <fcgiapp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +25,7 @@
 #include <chrono>
 #include <climits>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,12 +45,19 @@ namespace {
 constexpr size_t kMaxDrainBytes = size_t{4} << 20;
 
 struct Server {
-  Server(const Serving& s, int fd, int max)
-      : serving(s), config(s.config), log(s.log), listen_fd(fd), max_workers(max) {}
+  Server(const Serving& s, int fd, const Workers& w)
+      : serving(s), config(s.config), log(s.log), listen_fd(fd), min_workers(w.start), max_workers(w.max),
+        release_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE)) {}
+  ~Server() {
+    if (release_fd >= 0) ::close(release_fd);
+  }
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
   const Serving& serving;
   const Config& config;
   const Log& log;
   int listen_fd;
+  const int min_workers; // also how many waiting workers are enough
   const int max_workers;
   std::atomic<bool> stopping{false};
   std::atomic<bool> failed{false};
@@ -52,6 +66,11 @@ struct Server {
   int busy = 0;      // requests in flight, under mu
   int alive = 0;     // workers started and not ended, under mu
   int accepting = 0; // workers waiting for a new connection, under mu
+  int kept_idle = 0; // workers waiting for the next request of a kept connection, under mu
+  // Each count written asks one worker in kept_idle to close its connection and take
+  // a new one (a semaphore: one read, one release). -1 when eventfd failed: kept
+  // connections are then let go only as their requests end.
+  const int release_fd;
 };
 
 void worker(Server& s);
@@ -68,11 +87,19 @@ bool add_worker_locked(Server& s) {
   return true;
 }
 
-// One more worker, when the last one waiting for a connection has just taken one and
-// the pool has room. Called under mu.
+// The last worker waiting for a connection has just taken one: one more worker while
+// the pool has room; at the ceiling, one idle kept connection is asked to let its
+// worker go. Called under mu.
 void grow_if_none_accepting(Server& s) {
-  if (s.alive >= s.max_workers || s.stopping.load()) return;
-  if (add_worker_locked(s)) s.log.debug("worker_added", {{"workers", std::to_string(s.alive)}});
+  if (s.stopping.load()) return;
+  if (s.alive < s.max_workers) {
+    if (add_worker_locked(s)) s.log.debug("worker_added", {{"workers", std::to_string(s.alive)}});
+    return;
+  }
+  if (s.kept_idle > 0 && s.release_fd >= 0) {
+    uint64_t one = 1;
+    (void)!::write(s.release_fd, &one, sizeof one);
+  }
 }
 
 // The last request in flight is answered: a stop waiting for it may go on. Called under mu.
@@ -156,9 +183,52 @@ bool serve_one(Server& s, FCGX_Request& req, Context& ctx) {
   return false;
 }
 
+// Waits on a kept connection until its next request (or its close) arrives: true; or
+// until the pool, at its ceiling, needs this worker for new connections: false.
+bool await_kept(Server& s, int fd) {
+  {
+    // Checked and counted under one lock, so that a worker taking the last free
+    // connection either sees this one idle (and asks it to let go) or this one sees
+    // the pool full.
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.alive >= s.max_workers && s.accepting == 0) return false;
+    ++s.kept_idle;
+  }
+  struct Uncount {
+    Server& s;
+    ~Uncount() {
+      std::lock_guard<std::mutex> lock(s.mu);
+      --s.kept_idle;
+    }
+  } uncount{s};
+  pollfd fds[2] = {{fd, POLLIN, 0}, {s.release_fd, POLLIN, 0}};
+  nfds_t n = s.release_fd >= 0 ? 2 : 1;
+  while (!s.stopping.load()) {
+    if (::poll(fds, n, -1) < 0) {
+      if (errno == EINTR) continue;
+      return true; // let libfcgi's read report it
+    }
+    if (fds[0].revents != 0) return true;
+    uint64_t token;
+    // Every idle worker wakes; the one whose read takes the count lets go.
+    if (::read(s.release_fd, &token, sizeof token) == sizeof token) return false;
+  }
+  return true;
+}
+
+// Closes a kept connection at once (no lingering: it has no unread input).
+void let_go(FCGX_Request& req) {
+  FCGX_Detach(&req);
+  FCGX_Free(&req, 1);
+}
+
 // Waits for the next request. False when the worker should end.
 bool accept_next(Server& s, FCGX_Request& req) {
   while (!s.stopping.load()) {
+    if (req.ipcFd >= 0 && !await_kept(s, req.ipcFd)) {
+      let_go(req);
+      s.log.debug("kept_connection_released", {{"why", "every thread is in use"}});
+    }
     // Without a kept connection the worker waits for a new one, and counts as such.
     // (Should the web server close a kept connection instead of sending its next
     // request, libfcgi goes on to accept a new one, uncounted: the pool may then grow
@@ -209,6 +279,16 @@ void serve_accepted(Server& s, FCGX_Request& req, Context& ctx) {
   FCGX_Finish_r(&req);
 }
 
+// True, and the worker counted out, when the pool is above its starting size and
+// enough others already wait for connections: the load that grew it has passed.
+bool retire_if_surplus(Server& s) {
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.alive <= s.min_workers || s.accepting < s.min_workers || s.stopping.load()) return false;
+  --s.alive;
+  s.log.debug("worker_retired", {{"workers", std::to_string(s.alive)}});
+  return true;
+}
+
 void worker(Server& s) {
   std::unique_ptr<Store> store;
   std::unique_ptr<HttpClient> http;
@@ -222,8 +302,13 @@ void worker(Server& s) {
   FCGX_Request req;
   if (store && http && FCGX_InitRequest(&req, s.listen_fd, 0) == 0) {
     Context ctx{s.config, s.serving.keys, *store, *http, s.log, system_clock(), system_random()};
-    while (accept_next(s, req))
+    while (accept_next(s, req)) {
       serve_accepted(s, req, ctx);
+      if (req.ipcFd < 0 && retire_if_surplus(s)) {
+        FCGX_Free(&req, 1);
+        return;
+      }
+    }
     FCGX_Free(&req, 1);
   }
   bool last;
@@ -260,7 +345,7 @@ int wait_for_stop(Server& s, const sigset_t& signals) {
 
 int serve_fastcgi(const Serving& serving, int listen_fd, const Workers& workers, RunMode mode,
                   const OwnedSocketFile& owned) {
-  Server s(serving, listen_fd, workers.max);
+  Server s(serving, listen_fd, workers);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);

@@ -17,6 +17,7 @@
 #include "memory_store.hpp"
 
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include "fcgi_client.hpp"
@@ -803,6 +804,41 @@ TEST(EchoProgram, ThePoolGrowsSoWaitingRequestsDoNotQueue) {
   }
 }
 
+// The threads of a running process.
+int thread_count(pid_t pid) {
+  int n = 0;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("Threads:", 0) == 0) n = std::stoi(line.substr(8));
+  return n;
+}
+
+// After the burst that grew it, the pool shrinks back: an idle program holds few threads.
+TEST(EchoProgram, ThePoolShrinksWhenTheLoadHasPassed) {
+  EchoConfig config;
+  ListeningEcho echo(config, "127.0.0.1:" + std::to_string(testutil::free_port()), 2);
+  ASSERT_TRUE(echo.ready()) << config.log();
+  pid_t pid = echo.process().pid();
+  int idle = thread_count(pid);
+  std::vector<FcgiClient> clients;
+  for (int i = 0; i < 12; ++i)
+    clients.emplace_back(echo.address());
+  for (auto& c : clients)
+    c.send(nginx_params("GET", "/slow", "sleep_ms=1500"));
+  ASSERT_TRUE(testutil::wait_until([&] { return count(config.log(), "event=echo_started") == 12; }, 10s))
+      << config.log();
+  EXPECT_GE(thread_count(pid), idle + 10);
+  for (auto& c : clients)
+    ASSERT_TRUE(c.receive(10s).complete);
+  // Two workers to start with: the ones that end their request with two others already
+  // waiting go, so at most the two waiting and one more remain.
+  EXPECT_TRUE(testutil::wait_until([&] { return thread_count(pid) <= idle + 1; }, 10s))
+      << thread_count(pid) << " threads, " << idle << " at start";
+  auto res = FcgiClient(echo.address()).request(nginx_params("GET", "/after"), {}, false, 10s);
+  ASSERT_TRUE(res.complete) << config.log();
+  expect_echo(parse_cgi_response(res.out), "/after", "");
+}
+
 // nginx's fastcgi_keep_conn: a kept connection holds its thread while idle; a new
 // connection still finds one.
 TEST(EchoProgram, AKeptConnectionDoesNotStarveANewOne) {
@@ -822,20 +858,47 @@ TEST(EchoProgram, AKeptConnectionDoesNotStarveANewOne) {
 }
 
 // --max-threads 1 (mod_fcgid's one request per process): no thread is added, so a new
-// connection waits for the kept one to close.
+// connection waits for the request in flight to end.
 TEST(EchoProgram, MaxThreadsCapsThePool) {
   EchoConfig config;
   ListeningEcho echo(config, "127.0.0.1:" + std::to_string(testutil::free_port()), 1, {"--max-threads", "1"});
   ASSERT_TRUE(echo.ready()) << config.log();
-  auto kept = std::make_unique<FcgiClient>(echo.address());
-  ASSERT_TRUE(kept->request(nginx_params("GET", "/kept"), {}, true).complete);
+  FcgiClient busy(echo.address());
+  busy.send(nginx_params("GET", "/busy", "sleep_ms=3000"));
+  ASSERT_TRUE(testutil::wait_until([&] { return count(config.log(), "event=echo_started") == 1; }, 5s))
+      << config.log();
   FcgiClient waiting(echo.address());
   waiting.send(nginx_params("GET", "/waiting"));
   EXPECT_FALSE(waiting.receive(1500ms).complete) << "a second thread answered";
-  kept.reset(); // closes the kept connection: its thread takes the next one
+  ASSERT_TRUE(busy.receive(10s).complete) << config.log();
   auto res = waiting.receive(10s);
   ASSERT_TRUE(res.complete) << config.log();
   expect_echo(parse_cgi_response(res.out), "/waiting", "");
+}
+
+// nginx keeps idle connections per worker process (upstream keepalive N): however many,
+// they must not hold every thread. At the ceiling, a thread idle on a kept connection
+// closes it and takes the new one; nginx drops a closed connection from its cache.
+TEST(EchoProgram, AtTheCeilingIdleKeptConnectionsLetGo) {
+  EchoConfig config;
+  ListeningEcho echo(config, "127.0.0.1:" + std::to_string(testutil::free_port()), 1, {"--max-threads", "2"});
+  ASSERT_TRUE(echo.ready()) << config.log();
+  std::vector<std::unique_ptr<FcgiClient>> kept;
+  for (int i = 0; i < 5; ++i) {
+    kept.push_back(std::make_unique<FcgiClient>(echo.address()));
+    auto res = kept.back()->request(nginx_params("GET", "/kept" + std::to_string(i)), {}, true, 10s);
+    ASSERT_TRUE(res.complete) << "kept connection " << i << " was not served\n" << config.log();
+    expect_echo(parse_cgi_response(res.out), "/kept" + std::to_string(i), "");
+  }
+  FcgiClient fresh(echo.address());
+  auto res = fresh.request(nginx_params("GET", "/fresh"), {}, false, 10s);
+  ASSERT_TRUE(res.complete) << config.log();
+  expect_echo(parse_cgi_response(res.out), "/fresh", "");
+  // Two threads hold at most two connections: at least three of the five were let go.
+  int closed = 0;
+  for (auto& k : kept)
+    closed += k->closed_by_peer(1500ms) ? 1 : 0;
+  EXPECT_GE(closed, 3) << config.log();
 }
 
 TEST(EchoProgram, LimitsAreEnforcedBeforeTheHandler) {
