@@ -19,12 +19,14 @@ authorization_base_url = os.environ["AUTHORIZE_URL"]
 token_url = os.environ["TOKEN_URL"]
 user_url = os.environ["USER_URL"]
 redirect_uri = os.environ["REDIRECT_URI"]
+# Where the app is mounted: /flask against the instant stub, /flask-slow against the slow one.
+prefix = os.environ.get("PREFIX", "/flask")
 
 app = Flask(__name__)
 app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", "bench " * 8)
 
 
-@app.route("/flask/login")
+@app.route(prefix + "/login")
 def login():
     """Step 1: send the user to the provider, the state kept in the session."""
     github = OAuth2Session(client_id, redirect_uri=redirect_uri, scope=["read:user", "user:email"])
@@ -33,7 +35,7 @@ def login():
     return redirect(authorization_url)
 
 
-@app.route("/flask/callback")
+@app.route(prefix + "/callback")
 def callback():
     """Step 3: the provider sent the user back; exchange the code for a token."""
     if "oauth_state" not in session:
@@ -44,7 +46,7 @@ def callback():
     return redirect(url_for(".profile"))
 
 
-@app.route("/flask/profile")
+@app.route(prefix + "/profile")
 def profile():
     """The signed-in user, fetched from the provider with the token."""
     if "oauth_token" not in session:

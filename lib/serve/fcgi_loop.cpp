@@ -44,6 +44,10 @@ namespace {
 // past this much we close the connection instead.
 constexpr size_t kMaxDrainBytes = size_t{4} << 20;
 
+// A kept connection idle this long is let go while the pool is above its starting
+// size, so that its worker can retire: nginx keeps idle upstream connections for 60 s.
+constexpr int kKeptIdleMs = 10'000;
+
 struct Server {
   Server(const Serving& s, int fd, const Workers& w)
       : serving(s), config(s.config), log(s.log), listen_fd(fd), min_workers(w.start), max_workers(w.max),
@@ -184,7 +188,8 @@ bool serve_one(Server& s, FCGX_Request& req, Context& ctx) {
 }
 
 // Waits on a kept connection until its next request (or its close) arrives: true; or
-// until the pool, at its ceiling, needs this worker for new connections: false.
+// until the pool, at its ceiling, needs this worker for new connections, or the
+// connection has been idle kKeptIdleMs with the pool above its starting size: false.
 bool await_kept(Server& s, int fd) {
   {
     // Checked and counted under one lock, so that a worker taking the last free
@@ -204,9 +209,15 @@ bool await_kept(Server& s, int fd) {
   pollfd fds[2] = {{fd, POLLIN, 0}, {s.release_fd, POLLIN, 0}};
   nfds_t n = s.release_fd >= 0 ? 2 : 1;
   while (!s.stopping.load()) {
-    if (::poll(fds, n, -1) < 0) {
+    int ready = ::poll(fds, n, kKeptIdleMs);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       return true; // let libfcgi's read report it
+    }
+    if (ready == 0) {
+      std::lock_guard<std::mutex> lock(s.mu);
+      if (s.alive > s.min_workers) return false;
+      continue;
     }
     if (fds[0].revents != 0) return true;
     uint64_t token;
@@ -225,10 +236,6 @@ void let_go(FCGX_Request& req) {
 // Waits for the next request. False when the worker should end.
 bool accept_next(Server& s, FCGX_Request& req) {
   while (!s.stopping.load()) {
-    if (req.ipcFd >= 0 && !await_kept(s, req.ipcFd)) {
-      let_go(req);
-      s.log.debug("kept_connection_released", {{"why", "every thread is in use"}});
-    }
     // Without a kept connection the worker waits for a new one, and counts as such.
     // (Should the web server close a kept connection instead of sending its next
     // request, libfcgi goes on to accept a new one, uncounted: the pool may then grow
@@ -302,12 +309,17 @@ void worker(Server& s) {
   FCGX_Request req;
   if (store && http && FCGX_InitRequest(&req, s.listen_fd, 0) == 0) {
     Context ctx{s.config, s.serving.keys, *store, *http, s.log, system_clock(), system_random()};
-    while (accept_next(s, req)) {
-      serve_accepted(s, req, ctx);
+    while (true) {
+      if (req.ipcFd >= 0 && !await_kept(s, req.ipcFd)) {
+        let_go(req);
+        s.log.debug("kept_connection_released");
+      }
       if (req.ipcFd < 0 && retire_if_surplus(s)) {
         FCGX_Free(&req, 1);
         return;
       }
+      if (!accept_next(s, req)) break;
+      serve_accepted(s, req, ctx);
     }
     FCGX_Free(&req, 1);
   }

@@ -18,7 +18,10 @@ namespace oauthfcgi {
 
 namespace {
 
-constexpr int kListenBacklog = 128;
+// As deep as the kernel allows (net.core.somaxconn, 4096 on current kernels): a burst
+// of connections waits there while the pool grows, where 128 made nginx answer 502 at
+// once (a unix socket's connect fails with EAGAIN when the backlog is full).
+constexpr int kListenBacklog = SOMAXCONN;
 
 std::string errno_text(int e) {
   return std::strerror(e);
