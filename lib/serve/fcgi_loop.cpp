@@ -3,9 +3,10 @@
 // and the shutdown on SIGTERM/SIGINT once requests in flight are answered.
 //
 // The pool starts with [server] threads workers and grows, up to max_threads, whenever
-// a worker takes a connection and none is left waiting for the next one: a worker
-// waiting on a slow provider, or on the next request of a kept-alive connection,
-// never leaves a new connection without a worker. At the ceiling, a worker idle on a
+// none is left waiting for a new connection while workers wait on something else: a
+// provider's answer (through the worker's HTTP client), a lock (through its clock), or
+// the next request of a kept-alive connection. Workers busy computing do not grow it:
+// on a saturated CPU more threads only queue for it. At the ceiling, a worker idle on a
 // kept connection lets it go so that a new connection is taken: however many
 // connections nginx keeps, they cannot hold every worker. As load falls, a worker
 // that finds [server] threads others already waiting for connections ends, so the
@@ -71,6 +72,7 @@ struct Server {
   int alive = 0;     // workers started and not ended, under mu
   int accepting = 0; // workers waiting for a new connection, under mu
   int kept_idle = 0; // workers waiting for the next request of a kept connection, under mu
+  int waiting = 0;   // workers waiting on a provider or a lock, under mu
   // Each count written asks one worker in kept_idle to close its connection and take
   // a new one (a semaphore: one read, one release). -1 when eventfd failed: kept
   // connections are then let go only as their requests end.
@@ -91,12 +93,14 @@ bool add_worker_locked(Server& s) {
   return true;
 }
 
-// The last worker waiting for a connection has just taken one: one more worker while
-// the pool has room; at the ceiling, one idle kept connection is asked to let its
-// worker go. Called under mu.
+// No worker is left waiting for a connection: one more while workers wait (on a
+// provider, a lock or a kept connection) and the pool has room; at the ceiling, one
+// idle kept connection is asked to let its worker go. Called under mu.
 void grow_if_none_accepting(Server& s) {
-  if (s.stopping.load()) return;
+  if (s.stopping.load() || s.accepting > 0) return;
   if (s.alive < s.max_workers) {
+    // Beyond [server] threads, a worker only for each one that waits.
+    if (s.alive >= s.min_workers + s.waiting + s.kept_idle) return;
     if (add_worker_locked(s)) s.log.debug("worker_added", {{"workers", std::to_string(s.alive)}});
     return;
   }
@@ -131,6 +135,56 @@ private:
   Server& s_;
   int Server::*count_;
   void (*when_zero_)(Server&);
+};
+
+// Counts its worker as waiting for as long as it lives, and grows the pool should no
+// worker be left for new connections.
+class Waiting {
+public:
+  explicit Waiting(Server& s) : s_(s) {
+    std::lock_guard<std::mutex> lock(s_.mu);
+    ++s_.waiting;
+    grow_if_none_accepting(s_);
+  }
+  ~Waiting() {
+    std::lock_guard<std::mutex> lock(s_.mu);
+    --s_.waiting;
+  }
+  Waiting(const Waiting&) = delete;
+  Waiting& operator=(const Waiting&) = delete;
+
+private:
+  Server& s_;
+};
+
+// The worker's HTTP client and clock, counting the time spent waiting on a provider or
+// between two looks at a lock.
+class WaitingHttp : public HttpClient {
+public:
+  WaitingHttp(Server& s, HttpClient& inner) : s_(s), inner_(inner) {}
+  Result<HttpResponse> send(const HttpRequest& request) override {
+    Waiting waiting(s_);
+    return inner_.send(request);
+  }
+
+private:
+  Server& s_;
+  HttpClient& inner_;
+};
+
+class WaitingClock : public Clock {
+public:
+  WaitingClock(Server& s, const Clock& inner) : s_(s), inner_(inner) {}
+  long long now_ms() const override { return inner_.now_ms(); }
+  SteadyTime steady() const override { return inner_.steady(); }
+  void sleep_for(std::chrono::milliseconds d) const override {
+    Waiting waiting(s_);
+    inner_.sleep_for(d);
+  }
+
+private:
+  Server& s_;
+  const Clock& inner_;
 };
 
 std::string read_stream(FCGX_Stream* in, size_t n) {
@@ -198,6 +252,7 @@ bool await_kept(Server& s, int fd) {
     std::lock_guard<std::mutex> lock(s.mu);
     if (s.alive >= s.max_workers && s.accepting == 0) return false;
     ++s.kept_idle;
+    grow_if_none_accepting(s);
   }
   struct Uncount {
     Server& s;
@@ -240,10 +295,10 @@ bool accept_next(Server& s, FCGX_Request& req) {
     // (Should the web server close a kept connection instead of sending its next
     // request, libfcgi goes on to accept a new one, uncounted: the pool may then grow
     // by one more than needed, never by one too few.)
-    std::optional<Counted> waiting;
-    if (req.ipcFd < 0) waiting.emplace(s, &Server::accepting, grow_if_none_accepting);
+    std::optional<Counted> accepting;
+    if (req.ipcFd < 0) accepting.emplace(s, &Server::accepting, grow_if_none_accepting);
     int rc = FCGX_Accept_r(&req);
-    waiting.reset();
+    accepting.reset();
     if (rc >= 0) return true;
     if (s.stopping.load()) return false;
     int e = -rc;
@@ -308,7 +363,9 @@ void worker(Server& s) {
   }
   FCGX_Request req;
   if (store && http && FCGX_InitRequest(&req, s.listen_fd, 0) == 0) {
-    Context ctx{s.config, s.serving.keys, *store, *http, s.log, system_clock(), system_random()};
+    WaitingHttp waiting_http(s, *http);
+    WaitingClock waiting_clock(s, system_clock());
+    Context ctx{s.config, s.serving.keys, *store, waiting_http, s.log, waiting_clock, system_random()};
     while (true) {
       if (req.ipcFd >= 0 && !await_kept(s, req.ipcFd)) {
         let_go(req);

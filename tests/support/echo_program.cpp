@@ -1,6 +1,8 @@
 // oauth-test-echo: a program on the shared serve loop that answers what it was asked,
 // so the serve-loop tests can drive the four run modes without Redis or a provider.
-//   ?sleep_ms=N  answer after N ms (graceful shutdown, parallel workers)
+//   ?sleep_ms=N  answer after N ms, waiting on the context's clock as a lock poll does
+//                (graceful shutdown, parallel workers, the pool's growth)
+//   ?spin_ms=N   answer after N ms of computing (a busy worker, not a waiting one)
 //   ?throw=1     the handler throws (must become a 500)
 // The body: one "key=value" line each for method, route, query, cookie (the "echo"
 // cookie), body and pid.
@@ -9,7 +11,6 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 #include "serve.hpp"
 
@@ -22,7 +23,13 @@ Response echo(const Request& request, Context& ctx) {
   ctx.log.info("echo_started");
   if (auto sleep = request.query_param("sleep_ms"); sleep.state == ParamState::single) {
     long ms = std::strtol(sleep.value.c_str(), nullptr, 10);
-    if (ms > 0 && ms <= 60000) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    if (ms > 0 && ms <= 60000) ctx.clock.sleep_for(std::chrono::milliseconds(ms));
+  }
+  if (auto spin = request.query_param("spin_ms"); spin.state == ParamState::single) {
+    long ms = std::strtol(spin.value.c_str(), nullptr, 10);
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms > 0 && ms <= 60000 ? ms : 0);
+    while (std::chrono::steady_clock::now() < until) {
+    }
   }
   if (request.query_param("throw").state != ParamState::missing) throw std::runtime_error("asked to throw");
   Response r;

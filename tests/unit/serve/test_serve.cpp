@@ -839,6 +839,28 @@ TEST(EchoProgram, ThePoolShrinksWhenTheLoadHasPassed) {
   expect_echo(parse_cgi_response(res.out), "/after", "");
 }
 
+// Workers busy computing do not grow the pool: on a saturated CPU more threads would
+// only queue for it. The requests wait for a worker instead, and are all answered.
+TEST(EchoProgram, BusyWorkersDoNotGrowThePool) {
+  EchoConfig config;
+  ListeningEcho echo(config, "127.0.0.1:" + std::to_string(testutil::free_port()), 2);
+  ASSERT_TRUE(echo.ready()) << config.log();
+  pid_t pid = echo.process().pid();
+  int idle = thread_count(pid);
+  std::vector<FcgiClient> clients;
+  for (int i = 0; i < 6; ++i)
+    clients.emplace_back(echo.address());
+  for (auto& c : clients)
+    c.send(nginx_params("GET", "/spin", "spin_ms=300"));
+  int most = idle;
+  for (auto& c : clients) {
+    auto res = c.receive(20s);
+    most = std::max(most, thread_count(pid));
+    ASSERT_TRUE(res.complete) << config.log();
+  }
+  EXPECT_EQ(most, idle) << "the pool grew for workers that were computing";
+}
+
 // nginx's fastcgi_keep_conn: a kept connection holds its thread while idle; a new
 // connection still finds one.
 TEST(EchoProgram, AKeptConnectionDoesNotStarveANewOne) {
