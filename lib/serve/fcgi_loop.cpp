@@ -13,6 +13,7 @@
 // pool shrinks back and an idle program holds few threads.
 #include <fastcgi.h>
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -343,15 +344,19 @@ void serve_accepted(Server& s, FCGX_Request& req, Context& ctx) {
 
 // True, and the worker counted out, when the pool is above its starting size and
 // enough others already wait for connections: the load that grew it has passed.
-bool retire_if_surplus(Server& s) {
+bool retire_if_surplus(Server& s, bool& back_to_start) {
   std::lock_guard<std::mutex> lock(s.mu);
   if (s.alive <= s.min_workers || s.accepting < s.min_workers || s.stopping.load()) return false;
   --s.alive;
+  back_to_start = s.alive == s.min_workers;
   s.log.debug("worker_retired", {{"workers", std::to_string(s.alive)}});
   return true;
 }
 
-void worker(Server& s) {
+enum class WorkerEnd { stopped, retired, retired_to_start };
+
+// Serves requests until the process stops or the worker retires.
+WorkerEnd serve_requests(Server& s) {
   std::unique_ptr<Store> store;
   std::unique_ptr<HttpClient> http;
   try {
@@ -371,15 +376,26 @@ void worker(Server& s) {
         let_go(req);
         s.log.debug("kept_connection_released");
       }
-      if (req.ipcFd < 0 && retire_if_surplus(s)) {
+      bool back_to_start = false;
+      if (req.ipcFd < 0 && retire_if_surplus(s, back_to_start)) {
         FCGX_Free(&req, 1);
-        return;
+        return back_to_start ? WorkerEnd::retired_to_start : WorkerEnd::retired;
       }
       if (!accept_next(s, req)) break;
       serve_accepted(s, req, ctx);
     }
     FCGX_Free(&req, 1);
   }
+  return WorkerEnd::stopped;
+}
+
+void worker(Server& s) {
+  WorkerEnd end = serve_requests(s);
+  // The pool is back to its starting size and this worker's Redis connection and HTTP
+  // client are gone: hand the kernel the heap the burst's threads held (glibc keeps
+  // freed memory in its arenas; after 400 logins in flight that was 20-30 MB).
+  if (end == WorkerEnd::retired_to_start) malloc_trim(0);
+  if (end != WorkerEnd::stopped) return;
   bool last;
   {
     std::lock_guard<std::mutex> lock(s.mu);
