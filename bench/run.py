@@ -612,19 +612,26 @@ emails_url = {slow}/user/emails
 
     def idle_memory(self):
         """smaps of each program and of nginx's master after the loads: what an idle
-        program keeps (its pool shrunk back)."""
+        program keeps once its pool has shrunk back (kept connections idle 10 s are let
+        go; waits up to 30 s for every program to be down to its starting threads)."""
+        start = self.args.program_threads or 8
+
+        def threads_of(pid):
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    return int(next(l for l in f if l.startswith("Threads:")).split()[1])
+            except (OSError, StopIteration, ValueError):
+                return 0
+
+        deadline = time.time() + 30
+        while time.time() < deadline and any(threads_of(self.pid["oauth-" + p]) > start + 1 for p in PROGRAMS):
+            time.sleep(0.5)
         out = {}
         for name, pids in self.groups().items():
             m = smaps(pids[0]) if pids else None
             st = memory(pids[0]) if pids else None
             if m:
-                threads = 0
-                try:
-                    with open(f"/proc/{pids[0]}/status") as f:
-                        threads = int(next(l for l in f if l.startswith("Threads:")).split()[1])
-                except (OSError, StopIteration, ValueError):
-                    pass
-                out[name] = dict(m, threads=threads, VmHWM=(st or {}).get("VmHWM", 0))
+                out[name] = dict(m, threads=threads_of(pids[0]), VmHWM=(st or {}).get("VmHWM", 0))
         return out
 
     def cpu_snapshot(self):
