@@ -242,9 +242,9 @@ bool serve_one(Server& s, FCGX_Request& req, Context& ctx) {
   return false;
 }
 
-// Waits on a kept connection until its next request (or its close) arrives: true; or
-// until the pool, at its ceiling, needs this worker for new connections, or the
-// connection has been idle kKeptIdleMs with the pool above its starting size: false.
+// Waits on a kept connection until its next request arrives: true; or until the web
+// server closes it, the pool at its ceiling needs this worker for new connections, or
+// the connection has been idle kKeptIdleMs with the pool above its starting size: false.
 bool await_kept(Server& s, int fd) {
   {
     // Checked and counted under one lock, so that a worker taking the last free
@@ -262,7 +262,7 @@ bool await_kept(Server& s, int fd) {
       --s.kept_idle;
     }
   } uncount{s};
-  pollfd fds[2] = {{fd, POLLIN, 0}, {s.release_fd, POLLIN, 0}};
+  pollfd fds[2] = {{fd, POLLIN | POLLRDHUP, 0}, {s.release_fd, POLLIN, 0}};
   nfds_t n = s.release_fd >= 0 ? 2 : 1;
   while (!s.stopping.load()) {
     int ready = ::poll(fds, n, kKeptIdleMs);
@@ -275,6 +275,10 @@ bool await_kept(Server& s, int fd) {
       if (s.alive > s.min_workers) return false;
       continue;
     }
+    // Closed by the web server: let go here, so the worker goes on to a counted accept
+    // (libfcgi would read the end, then accept a new connection uncounted: such a
+    // worker neither grows nor shrinks the pool).
+    if (fds[0].revents & (POLLRDHUP | POLLHUP | POLLERR)) return false;
     if (fds[0].revents != 0) return true;
     uint64_t token;
     // Every idle worker wakes; the one whose read takes the count lets go.

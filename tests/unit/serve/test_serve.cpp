@@ -839,6 +839,29 @@ TEST(EchoProgram, ThePoolShrinksWhenTheLoadHasPassed) {
   expect_echo(parse_cgi_response(res.out), "/after", "");
 }
 
+// nginx closes kept connections it no longer needs (keepalive_timeout): the workers on
+// them go back to waiting for connections, counted, and the pool shrinks back at once,
+// not after the 10 s a kept connection may stay idle.
+TEST(EchoProgram, KeptConnectionsClosedByTheWebServerShrinkThePool) {
+  EchoConfig config;
+  ListeningEcho echo(config, "127.0.0.1:" + std::to_string(testutil::free_port()), 2);
+  ASSERT_TRUE(echo.ready()) << config.log();
+  pid_t pid = echo.process().pid();
+  int idle = thread_count(pid);
+  {
+    std::vector<FcgiClient> clients;
+    for (int i = 0; i < 8; ++i)
+      clients.emplace_back(echo.address());
+    for (auto& c : clients)
+      c.send(nginx_params("GET", "/slow", "sleep_ms=1000"), {}, true);
+    for (auto& c : clients)
+      ASSERT_TRUE(c.receive(10s).complete) << config.log();
+    EXPECT_GE(thread_count(pid), idle + 6);
+  } // the eight kept connections close
+  EXPECT_TRUE(testutil::wait_until([&] { return thread_count(pid) <= idle + 1; }, 5s))
+      << thread_count(pid) << " threads, " << idle << " at start";
+}
+
 // Workers busy computing do not grow the pool: on a saturated CPU more threads would
 // only queue for it. The requests wait for a worker instead, and are all answered.
 TEST(EchoProgram, BusyWorkersDoNotGrowThePool) {
