@@ -29,6 +29,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -247,6 +248,17 @@ class MemorySampler:
         return {"peak": self.peak, "programs_pss_sum": self.pss_sum}
 
 
+def searchable_by_others(path):
+    """Whether every folder from / to path lets other users through (apache2 runs as www-data)."""
+    path = os.path.abspath(path)
+    while True:
+        if not os.stat(path).st_mode & 0o001:
+            return False
+        if path == "/":
+            return True
+        path = os.path.dirname(path)
+
+
 def cpu_ticks(pids):
     """User + system clock ticks used so far by pids."""
     total = 0
@@ -315,6 +327,14 @@ class Bench:
 
     # ---- the stack ---------------------------------------------------------------
     def prepare_dir(self):
+        # A clone in a private folder (`mktemp -d` makes it 0700: apache2 serves as
+        # www-data and must reach htdocs), under a path with spaces (nginx's include) or a
+        # long one (a unix socket's path has at most 107 bytes): the state goes to /tmp.
+        if not self.args.state and ((self.root and not searchable_by_others(os.path.dirname(self.dir)))
+                                    or any(c.isspace() for c in self.dir) or len(self.dir) > 80):
+            default = self.dir
+            self.dir = tempfile.mkdtemp(prefix="oauth-fcgi-bench-")
+            log(f"sockets, configs and logs in {self.dir} ({default} is private, has spaces or is long)")
         if os.path.isdir(self.dir):
             subprocess.run(["rm", "-rf", self.dir], check=True)
         os.makedirs(os.path.join(self.dir, "tmp"))
@@ -331,11 +351,8 @@ class Bench:
                 os.chmod(os.path.join(d, f), 0o644)
         if self.root:
             subprocess.run(["chown", "-R", "www-data:www-data", os.path.join(self.dir, "apache", "run")])
-        path = self.dir
-        while path != "/":
-            if self.root and not os.stat(path).st_mode & 0o001:
-                sys.exit(f"bench: {path} is not searchable by others; apache2's user needs it (use --state)")
-            path = os.path.dirname(path)
+        if self.root and not searchable_by_others(self.dir):
+            sys.exit(f"bench: {self.dir} is not searchable by others; apache2's user needs it (use --state)")
 
     def start_redis(self):
         self.start("redis", ["redis-server", "--port", str(self.redis), "--bind", "127.0.0.1", "--save", "",
@@ -1024,7 +1041,8 @@ def update_readme(command, now, results, ev, settings):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
-    ap.add_argument("--state", help="folder for sockets, configs and logs (default BUILD/bench)")
+    ap.add_argument("--state", help="folder for sockets, configs and logs (default BUILD/bench, or a new "
+                                    "folder in /tmp when that one is private, has spaces or is long)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
