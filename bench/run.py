@@ -1096,6 +1096,9 @@ def main():
     except KeyboardInterrupt:
         return 130
     finally:
+        # A second SIGTERM (timeout(1) passes its own on) must not cut the cleanup short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         bench.stop_all()
 
 
