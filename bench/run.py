@@ -998,7 +998,9 @@ def write_report(bench, results, memory, command, saved=None):
     md.append("")
     for name in results:
         if results[name]:
-            md.append(f"- {name}: `{results[name][0]['command'].replace(ROOT + '/', '')}`")
+            # The scripts by their path in the repository, wherever the clone that ran was.
+            shown = re.sub(r"[^ ]*/(bench/[a-z_]+[.]lua)", r"\1", results[name][0]["command"])
+            md.append(f"- {name}: `{shown}`")
     notes = os.path.join(BENCH, "notes.md")
     if os.path.exists(notes):
         md += ["", open(notes).read().rstrip()]
