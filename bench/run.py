@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -168,18 +169,18 @@ def children(pid):
     return out
 
 
-def memory(pid):
-    """VmHWM (peak resident set), and RssAnon and RssFile now, of pid, in bytes; None when
-    it is gone. RssFile is mostly shared libraries' pages, shared with every process that
-    maps them; RssAnon is the process's own."""
+def status(pid):
+    """VmHWM (peak resident set, bytes) and Threads of pid; None when it is gone."""
     out = {}
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 key = line.split(":")[0]
-                if key in ("VmHWM", "RssAnon", "RssFile"):
+                if key == "VmHWM":
                     out[key] = int(line.split()[1]) * 1024
-    except OSError:
+                elif key == "Threads":
+                    out[key] = int(line.split()[1])
+    except (OSError, ValueError):
         return None
     return out if "VmHWM" in out else None
 
@@ -211,7 +212,6 @@ class MemorySampler:
     instant."""
 
     def __init__(self, groups, every=0.5):
-        import threading
         self.pids = {name: pids[0] for name, pids in groups.items() if pids}
         self.every = every
         self.peak = {}
@@ -634,11 +634,7 @@ emails_url = {slow}/user/emails
         start = self.args.program_threads or 8
 
         def threads_of(pid):
-            try:
-                with open(f"/proc/{pid}/status") as f:
-                    return int(next(l for l in f if l.startswith("Threads:")).split()[1])
-            except (OSError, StopIteration, ValueError):
-                return 0
+            return (status(pid) or {}).get("Threads", 0)
 
         deadline = time.time() + 30
         while time.time() < deadline and any(threads_of(self.pid["oauth-" + p]) > start + 1 for p in PROGRAMS):
@@ -646,9 +642,8 @@ emails_url = {slow}/user/emails
         out = {}
         for name, pids in self.groups().items():
             m = smaps(pids[0]) if pids else None
-            st = memory(pids[0]) if pids else None
             if m:
-                out[name] = dict(m, threads=threads_of(pids[0]), VmHWM=(st or {}).get("VmHWM", 0))
+                out[name] = dict(m, threads=threads_of(pids[0]))
         return out
 
     def cpu_snapshot(self):
@@ -657,11 +652,9 @@ emails_url = {slow}/user/emails
     def peak_rss(self):
         out = {}
         for name, pids in self.groups().items():
-            values = [v for v in (memory(p) for p in pids) if v is not None]
+            values = [v for v in (status(p) for p in pids) if v is not None]
             if values:
-                top = max(values, key=lambda v: v["VmHWM"])
-                out[name] = {"max": top["VmHWM"], "anon": top.get("RssAnon", 0), "file": top.get("RssFile", 0),
-                             "processes": len(values)}
+                out[name] = {"max": max(v["VmHWM"] for v in values), "processes": len(values)}
         return out
 
     # ---- the run --------------------------------------------------------------------------

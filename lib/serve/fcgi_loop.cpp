@@ -76,7 +76,7 @@ struct Server {
   int waiting = 0;   // workers waiting on a provider or a lock, under mu
   // Each count written asks one worker in kept_idle to close its connection and take
   // a new one (a semaphore: one read, one release). -1 when eventfd failed: kept
-  // connections are then let go only as their requests end.
+  // connections are then let go only after kKeptIdleMs idle.
   const int release_fd;
 };
 
@@ -116,18 +116,21 @@ void notify_idle(Server& s) {
   s.idle.notify_all();
 }
 
-// Holds one of the server's counts (accepting, busy) one higher for its lifetime;
-// `when_zero` runs under mu when the count drops back to 0.
+// Holds one of the server's counts (accepting, busy, waiting, kept_idle) one higher
+// for its lifetime. Under mu, `after_raise` runs once it is raised and `when_zero`
+// when it drops back to 0.
 class Counted {
 public:
-  Counted(Server& s, int Server::*count, void (*when_zero)(Server&))
+  using Hook = void (*)(Server&);
+  Counted(Server& s, int Server::*count, Hook after_raise, Hook when_zero)
       : s_(s), count_(count), when_zero_(when_zero) {
     std::lock_guard<std::mutex> lock(s_.mu);
     ++(s_.*count_);
+    if (after_raise) after_raise(s_);
   }
   ~Counted() {
     std::lock_guard<std::mutex> lock(s_.mu);
-    if (--(s_.*count_) == 0) when_zero_(s_);
+    if (--(s_.*count_) == 0 && when_zero_) when_zero_(s_);
   }
   Counted(const Counted&) = delete;
   Counted& operator=(const Counted&) = delete;
@@ -135,28 +138,14 @@ public:
 private:
   Server& s_;
   int Server::*count_;
-  void (*when_zero_)(Server&);
+  Hook when_zero_;
 };
 
-// Counts its worker as waiting for as long as it lives, and grows the pool should no
-// worker be left for new connections.
-class Waiting {
-public:
-  explicit Waiting(Server& s) : s_(s) {
-    std::lock_guard<std::mutex> lock(s_.mu);
-    ++s_.waiting;
-    grow_if_none_accepting(s_);
-  }
-  ~Waiting() {
-    std::lock_guard<std::mutex> lock(s_.mu);
-    --s_.waiting;
-  }
-  Waiting(const Waiting&) = delete;
-  Waiting& operator=(const Waiting&) = delete;
-
-private:
-  Server& s_;
-};
+// Counts its worker as waiting (on a provider or a lock) for as long as it lives, and
+// grows the pool should no worker be left for new connections.
+Counted waiting_on(Server& s) {
+  return Counted(s, &Server::waiting, grow_if_none_accepting, nullptr);
+}
 
 // The worker's HTTP client and clock, counting the time spent waiting on a provider or
 // between two looks at a lock.
@@ -164,7 +153,7 @@ class WaitingHttp : public HttpClient {
 public:
   WaitingHttp(Server& s, HttpClient& inner) : s_(s), inner_(inner) {}
   Result<HttpResponse> send(const HttpRequest& request) override {
-    Waiting waiting(s_);
+    Counted waiting = waiting_on(s_);
     return inner_.send(request);
   }
 
@@ -179,7 +168,7 @@ public:
   long long now_ms() const override { return inner_.now_ms(); }
   SteadyTime steady() const override { return inner_.steady(); }
   void sleep_for(std::chrono::milliseconds d) const override {
-    Waiting waiting(s_);
+    Counted waiting = waiting_on(s_);
     inner_.sleep_for(d);
   }
 
@@ -246,22 +235,10 @@ bool serve_one(Server& s, FCGX_Request& req, Context& ctx) {
 // server closes it, the pool at its ceiling needs this worker for new connections, or
 // the connection has been idle kKeptIdleMs with the pool above its starting size: false.
 bool await_kept(Server& s, int fd) {
-  {
-    // Checked and counted under one lock, so that a worker taking the last free
-    // connection either sees this one idle (and asks it to let go) or this one sees
-    // the pool full.
-    std::lock_guard<std::mutex> lock(s.mu);
-    if (s.alive >= s.max_workers && s.accepting == 0) return false;
-    ++s.kept_idle;
-    grow_if_none_accepting(s);
-  }
-  struct Uncount {
-    Server& s;
-    ~Uncount() {
-      std::lock_guard<std::mutex> lock(s.mu);
-      --s.kept_idle;
-    }
-  } uncount{s};
+  // Counted and checked under one lock: should no worker be left for new connections,
+  // this one grows the pool or, at the ceiling, asks an idle kept connection (perhaps
+  // its own) to let go; a worker taking the last free connection later sees it idle.
+  Counted idle(s, &Server::kept_idle, grow_if_none_accepting, nullptr);
   pollfd fds[2] = {{fd, POLLIN | POLLRDHUP, 0}, {s.release_fd, POLLIN, 0}};
   nfds_t n = s.release_fd >= 0 ? 2 : 1;
   while (!s.stopping.load()) {
@@ -297,11 +274,11 @@ void let_go(FCGX_Request& req) {
 bool accept_next(Server& s, FCGX_Request& req) {
   while (!s.stopping.load()) {
     // Without a kept connection the worker waits for a new one, and counts as such.
-    // (Should the web server close a kept connection instead of sending its next
-    // request, libfcgi goes on to accept a new one, uncounted: the pool may then grow
-    // by one more than needed, never by one too few.)
+    // (A kept connection the web server closes between await_kept's poll and this
+    // read makes libfcgi accept a new one, uncounted: the pool may then grow by one
+    // more than needed, never by one too few.)
     std::optional<Counted> accepting;
-    if (req.ipcFd < 0) accepting.emplace(s, &Server::accepting, grow_if_none_accepting);
+    if (req.ipcFd < 0) accepting.emplace(s, &Server::accepting, nullptr, grow_if_none_accepting);
     int rc = FCGX_Accept_r(&req);
     accepting.reset();
     if (rc >= 0) return true;
@@ -322,7 +299,7 @@ bool accept_next(Server& s, FCGX_Request& req) {
 void serve_accepted(Server& s, FCGX_Request& req, Context& ctx) {
   bool input_read = false;
   {
-    Counted busy(s, &Server::busy, notify_idle);
+    Counted busy(s, &Server::busy, nullptr, notify_idle);
     try {
       input_read = serve_one(s, req, ctx);
     } catch (const std::exception& e) {

@@ -18,18 +18,20 @@ using namespace oauthfcgi;
 
 namespace {
 
+// ?name=N as a duration of 1 ms to 60 s; 0 when absent or out of range.
+std::chrono::milliseconds ms_param(const Request& request, const char* name) {
+  auto param = request.query_param(name);
+  if (param.state != ParamState::single) return std::chrono::milliseconds(0);
+  long ms = std::strtol(param.value.c_str(), nullptr, 10);
+  return std::chrono::milliseconds(ms > 0 && ms <= 60000 ? ms : 0);
+}
+
 Response echo(const Request& request, Context& ctx) {
   // Tests wait for this line to know a request is in the handler.
   ctx.log.info("echo_started");
-  if (auto sleep = request.query_param("sleep_ms"); sleep.state == ParamState::single) {
-    long ms = std::strtol(sleep.value.c_str(), nullptr, 10);
-    if (ms > 0 && ms <= 60000) ctx.clock.sleep_for(std::chrono::milliseconds(ms));
-  }
-  if (auto spin = request.query_param("spin_ms"); spin.state == ParamState::single) {
-    long ms = std::strtol(spin.value.c_str(), nullptr, 10);
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms > 0 && ms <= 60000 ? ms : 0);
-    while (std::chrono::steady_clock::now() < until) {
-    }
+  if (auto sleep = ms_param(request, "sleep_ms"); sleep.count() > 0) ctx.clock.sleep_for(sleep);
+  auto until = std::chrono::steady_clock::now() + ms_param(request, "spin_ms");
+  while (std::chrono::steady_clock::now() < until) {
   }
   if (request.query_param("throw").state != ParamState::missing) throw std::runtime_error("asked to throw");
   Response r;
