@@ -134,6 +134,12 @@ int run(int argc, char** argv) {
   const Config& config = load.config;
   auto client = pick_client(config, f.client, path);
   if (!client.ok()) return fail(kConfig, client.error().reason);
+  // Before anything is sent, the token request included: the token goes nowhere else.
+  const auto& allowed = (*client)->allow_urls;
+  if (!allowed.empty() && !url_under_any(f.url, allowed))
+    return fail(kBadUrl, "refusing to send the token to " + redact_url(f.url) +
+                             ": not under allow_urls of [client " + (*client)->name +
+                             "] (add its prefix there in " + path + ")");
   http_global_init();
   Log log("oauth-fetch", f.verbose ? LogLevel::debug : LogLevel::error, LogFormat::text);
   CurlHttpClient http(config.http, std::string("oauth-fetch/") + kVersion);

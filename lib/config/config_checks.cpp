@@ -3,6 +3,7 @@
 // redis password given once, and the cookie name's __Host- prefix.
 #include <algorithm>
 
+#include "access.hpp"
 #include "config_reader.hpp"
 #include "provider_types.hpp"
 #include "text.hpp"
@@ -107,6 +108,35 @@ void ConfigReader::check_client(Section& s) {
   check_client_secret(s, where);
 }
 
+// An [access] entry names a provider of this file; the hint for one that names none
+// uses the first provider's name, the likeliest meant.
+void ConfigReader::check_access_users() {
+  const auto& providers = cfg().providers;
+  std::string first = providers.empty() ? "NAME" : providers.front().name;
+  std::string known;
+  for (const auto& pc : providers)
+    known += (known.empty() ? "" : ", ") + pc.name;
+  for (const UserRef& ref : cfg().access.allowed_users) {
+    std::string text = user_ref_text(ref);
+    if (ref.provider.empty()) {
+      error(ref.line, "allowed_users entry \"" + text + "\" in [access] names no provider (write " + first +
+                          ":" + text +
+                          " (or another provider's name), or move it to that [provider NAME] section)");
+    } else if (!cfg().find_provider(ref.provider)) {
+      error(ref.line, "allowed_users entry \"" + text + "\" names no [provider " + ref.provider + "] (" +
+                          (known.empty() ? "add that section" : "use one of: " + known) + ")");
+    }
+  }
+}
+
+// Every user of the machine may read a 0644 config, and with it any secret inside.
+void ConfigReader::check_inline_secrets() {
+  if (!others_may_read_file || !inline_secret_line) return;
+  warn(inline_secret_line, "this file holds a secret inline (client_secret, or a password in [redis] url) "
+                           "and is readable by every user of this machine (chmod o-r " +
+                               file_ + ", or move the secret to client_secret_file or password_file)");
+}
+
 void ConfigReader::finish() {
   for (Section& s : sections_) {
     if (s.sec == Sec::provider) check_provider(s);
@@ -118,6 +148,52 @@ void ConfigReader::finish() {
   check_server();
   check_redis();
   check_session();
+  check_access_users();
+  check_inline_secrets();
 }
 
 } // namespace oauthfcgi::config_detail
+
+namespace oauthfcgi {
+
+namespace {
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_ascii_digit(c); });
+}
+
+void warn_digit_logins(const Config& config, const std::vector<UserRef>& refs,
+                       std::vector<ConfigProblem>& out) {
+  for (const UserRef& ref : refs) {
+    if (ref.kind != UserRef::Kind::login || !all_digits(ref.value)) continue;
+    UserRef as_id = ref;
+    as_id.kind = UserRef::Kind::id;
+    out.push_back(ConfigProblem{config.path, ref.line,
+                                "allowed_users entry \"" + user_ref_text(ref) + "\" matches a login named " +
+                                    ref.value + " (write " + user_ref_text(as_id) + " for the user id)",
+                                true});
+  }
+}
+
+} // namespace
+
+std::vector<ConfigProblem> check_config_advice(const Config& config) {
+  std::vector<ConfigProblem> out;
+  warn_digit_logins(config, config.access.allowed_users, out);
+  for (const auto& pc : config.providers)
+    warn_digit_logins(config, pc.access.allowed_users, out);
+  for (const auto& c : config.clients) {
+    if (!c.allow_urls.empty()) continue;
+    out.push_back(ConfigProblem{config.path, c.line,
+                                "[client " + c.name +
+                                    "] has no allow_urls, so oauth-fetch sends its token to any URL it is "
+                                    "given (add allow_urls = the API's URL prefix, e.g. "
+                                    "https://api.example.com/v1)",
+                                true});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ConfigProblem& a, const ConfigProblem& b) { return a.line < b.line; });
+  return out;
+}
+
+} // namespace oauthfcgi

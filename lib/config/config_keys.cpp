@@ -160,7 +160,7 @@ const std::vector<KeyDesc>& key_table() {
 
       {Sec::access, "allowed_emails", access_list<&AccessRules::allowed_emails>},
       {Sec::access, "allowed_domains", access_list<&AccessRules::allowed_domains>},
-      {Sec::access, "allowed_users", access_list<&AccessRules::allowed_users>},
+      {Sec::access, "allowed_users", allowed_users},
       {Sec::access, "github_orgs", access_list<&AccessRules::github_orgs>},
 
       {Sec::provider, "type", provider_type},
@@ -181,7 +181,7 @@ const std::vector<KeyDesc>& key_table() {
       {Sec::provider, "offline_access", boolean<&ProviderConfig::offline_access>},
       {Sec::provider, "allowed_emails", access_list<&AccessRules::allowed_emails>},
       {Sec::provider, "allowed_domains", access_list<&AccessRules::allowed_domains>},
-      {Sec::provider, "allowed_users", access_list<&AccessRules::allowed_users>},
+      {Sec::provider, "allowed_users", allowed_users},
       {Sec::provider, "github_orgs", access_list<&AccessRules::github_orgs>},
 
       {Sec::client, "token_url", https_url<&ClientConfig::token_url>},
@@ -191,6 +191,7 @@ const std::vector<KeyDesc>& key_table() {
       {Sec::client, "scope", words<&ClientConfig::scope>},
       {Sec::client, "auth_method", one_of<&ClientConfig::auth_method, kAuthMethods>},
       {Sec::client, "cache", one_of<&ClientConfig::cache, kTokenCaches>},
+      {Sec::client, "allow_urls", allow_urls},
   };
   return table;
 }

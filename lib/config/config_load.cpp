@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include <sys/stat.h>
+
 #include "config_reader.hpp"
 
 namespace oauthfcgi {
@@ -33,17 +35,24 @@ namespace {
 // A config is small; a larger file is the wrong file.
 constexpr size_t kMaxConfigBytes = 1 << 20;
 
-} // namespace
-
-ConfigLoad parse_config(std::string_view text, const std::string& file, const std::string& base_dir) {
+// others_may_read: the file's mode lets every user read it (inline secrets are then a warning).
+ConfigLoad parse_text(std::string_view text, const std::string& file, const std::string& base_dir,
+                      bool others_may_read) {
   ConfigLoad out;
   config_detail::ConfigReader reader(out, file, base_dir);
+  reader.others_may_read_file = others_may_read;
   reader.parse(text);
   reader.finish();
   // Checks run in passes; report in file order as a person reads the file.
   std::stable_sort(out.problems.begin(), out.problems.end(),
                    [](const ConfigProblem& a, const ConfigProblem& b) { return a.line < b.line; });
   return out;
+}
+
+} // namespace
+
+ConfigLoad parse_config(std::string_view text, const std::string& file, const std::string& base_dir) {
+  return parse_text(text, file, base_dir, false);
 }
 
 ConfigLoad load_config(const std::string& path) {
@@ -59,7 +68,9 @@ ConfigLoad load_config(const std::string& path) {
   }
   size_t slash = path.rfind('/');
   std::string base_dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  return parse_config(r.content, path, base_dir);
+  struct stat st;
+  bool others_may_read = ::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH);
+  return parse_text(r.content, path, base_dir, others_may_read);
 }
 
 std::string default_config_path() {

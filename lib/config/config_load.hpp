@@ -19,6 +19,11 @@ ConfigLoad load_config(const std::string& path);
 // --config, else $OAUTH_FCGI_CONFIG, else /etc/oauth-fcgi/oauth-fcgi.conf.
 std::string default_config_path();
 
+// What --check-config adds to a load's problems, as warnings: likely mistakes that
+// are not worth a line at every start (an all-digit allowed_users login, most likely
+// meant as an id; a [client NAME] whose token oauth-fetch may send anywhere).
+std::vector<ConfigProblem> check_config_advice(const Config& config);
+
 // Every key the parser knows, as "section.key" ("provider.scope" for [provider NAME]),
 // so a test can compare it with conf/oauth-fcgi.conf.example.
 const std::vector<std::string>& known_config_keys();

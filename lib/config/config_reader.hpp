@@ -74,6 +74,10 @@ public:
   // [redis] password_file, held until finish() knows whether url had a password too.
   std::optional<std::string> redis_password_file;
   bool redis_url_has_password = false;
+  // The first line holding a secret inline (client_secret, a password in url), and
+  // whether users other than the owner and group may read the file (load_config).
+  int inline_secret_line = 0;
+  bool others_may_read_file = false;
 
 private:
   Section* open_section(std::string_view inner, int line);
@@ -87,6 +91,8 @@ private:
   void check_provider_type(Section& s);
   void check_client(Section& s);
   void check_client_secret(const Section& s, const std::string& where);
+  void check_access_users();
+  void check_inline_secrets();
 
   ConfigLoad& out_;
   std::string file_;
@@ -120,6 +126,9 @@ void client_client_id(ConfigReader& p, Section& s, const Value& v);
 void provider_scope(ConfigReader& p, Section& s, const Value& v);
 void base_url(ConfigReader& p, Section& s, const Value& v);
 void graph_version(ConfigReader& p, Section& s, const Value& v);
+// allowed_users, in [access] and [provider NAME]: each entry parsed once (parse_user_ref).
+void allowed_users(ConfigReader& p, Section& s, const Value& v);
+void allow_urls(ConfigReader& p, Section& s, const Value& v);
 
 // ---- files the config points at (config_secrets.cpp) -------------------------------
 

@@ -1,6 +1,7 @@
 // Files the config points at: the *_file secrets (read whole, one trailing
-// newline dropped, a warning when every user may read them), client_secret given
-// inline, and ca_file. Messages name the key and the path, never the content.
+// newline dropped, a warning when every user may read them, an error when another
+// user may write them), client_secret given inline, and ca_file. Messages name the
+// key and the path, never the content.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -43,9 +44,17 @@ std::optional<SecretFile> read_secret_file(ConfigReader& p, const Value& v) {
                         " (check the path and that this user may read the file)");
     return std::nullopt;
   }
-  // head -c 64 /dev/urandom > secret under the usual umask gives mode 0644.
   struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH)) {
+  bool stat_ok = ::stat(path.c_str(), &st) == 0;
+  // Whoever may write the file chooses the secret: the key that seals sessions, or
+  // the client secret. The group too: a secret's group is for reading it.
+  if (stat_ok && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+    p.error(v.line, key + " \"" + path + "\" may be written by other users (chmod go-w " + path +
+                        "; only its owner should be able to change a secret)");
+    return std::nullopt;
+  }
+  // head -c 64 /dev/urandom > secret under the usual umask gives mode 0644.
+  if (stat_ok && (st.st_mode & S_IROTH)) {
     p.warn(v.line, key + " \"" + path +
                        "\" is readable by every user of this machine (chmod 0640 it, owned by root and the "
                        "group the programs run as, e.g. chown root:oauth-fcgi)");
@@ -121,6 +130,7 @@ void password_file(ConfigReader& p, Section&, const Value& v) {
 
 void client_secret(ConfigReader& p, Section& s, const Value& v) {
   if (v.text.empty()) return p.error(v.line, "client_secret is empty (or use client_secret_file = PATH)");
+  if (!p.inline_secret_line) p.inline_secret_line = v.line;
   client_secret_of(p, s) = std::string(v.text);
 }
 

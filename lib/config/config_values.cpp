@@ -3,6 +3,7 @@
 // route_prefix, the redis url, cookie_name, graph_version…).
 #include <cstring>
 
+#include "access.hpp"
 #include "config_reader.hpp"
 #include "store.hpp"
 #include "text.hpp"
@@ -149,6 +150,7 @@ void redis_url(ConfigReader& p, Section&, const Value& v) {
   RedisConfig parsed = p.cfg().redis;
   if (auto ok = parse_redis_url(v.text, parsed); !ok) return p.error(v.line, "[redis] " + ok.error().reason);
   p.redis_url_has_password = !parsed.password.empty();
+  if (p.redis_url_has_password && !p.inline_secret_line) p.inline_secret_line = v.line;
   p.cfg().redis = std::move(parsed);
 }
 
@@ -207,6 +209,46 @@ void graph_version(ConfigReader& p, Section& s, const Value& v) {
                    "graph_version = \"" + std::string(t) + "\" is not a version (write it like v19.0)");
   }
   p.provider(s).graph_version = std::string(t);
+}
+
+// Whether an [access] entry's provider exists is known only once every section is
+// read: check_access_users.
+void allowed_users(ConfigReader& p, Section& s, const Value& v) {
+  std::vector<UserRef> refs;
+  for (const std::string& w : split_words(v.text, true)) {
+    auto ref = parse_user_ref(w);
+    if (!ref) {
+      p.error(v.line,
+              "allowed_users entry \"" + w + "\" is not a user (" + ref.error().reason +
+                  (s.sec == Sec::access ? "; write github:alice for a login, github:id:583231 for an id)"
+                                        : "; write alice for a login, id:583231 for an id)"));
+      continue;
+    }
+    if (s.sec == Sec::provider && !ref->provider.empty() && ref->provider != s.name) {
+      p.error(v.line, "allowed_users entry \"" + w + "\" in " + s.label() + " can only name " + s.name +
+                          " (write it without \"" + ref->provider + ":\", or move it to [access])");
+      continue;
+    }
+    ref->line = v.line;
+    refs.push_back(std::move(*ref));
+  }
+  (s.sec == Sec::access ? p.cfg().access : p.provider(s).access).allowed_users = std::move(refs);
+}
+
+// Each entry must be a prefix some URL can be under: an origin and a path only.
+void allow_urls(ConfigReader& p, Section& s, const Value& v) {
+  std::vector<std::string> prefixes = split_words(v.text, false);
+  for (const std::string& w : prefixes) {
+    auto parts = parse_url(w);
+    bool ok = parts && w.find_first_of("?#@") == std::string::npos && url_under_prefix(w, w) &&
+              (parts->scheme == "https" || is_loopback_host(parts->host));
+    if (!ok) {
+      p.error(v.line, "allow_urls entry \"" + w +
+                          "\" is not a URL prefix (write an absolute https:// URL, http:// only on loopback, "
+                          "without user, query or fragment, e.g. https://api.example.com/v1)");
+    }
+  }
+  p.client(s).allow_urls = std::move(prefixes);
 }
 
 } // namespace oauthfcgi::config_detail

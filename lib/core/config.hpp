@@ -20,11 +20,25 @@ enum class ProviderType { github, facebook, google, gitlab, oauth2, oidc };
 enum class ClientAuthMethod { client_secret_basic, client_secret_post };
 enum class TokenCache { redis, memory };
 
+// One allowed_users entry (and a grant's admins): a login or an id, at the provider
+// it names; no provider only inside [provider NAME], meaning that one. Parsed by
+// parse_user_ref (oauth/access.hpp).
+struct UserRef {
+  enum class Kind { login, id };
+  std::string provider;
+  Kind kind = Kind::login;
+  std::string value; // a login compares case-insensitively, an id exactly
+  int line = 0;      // where it was written, for messages
+  bool operator==(const UserRef& o) const {
+    return provider == o.provider && kind == o.kind && value == o.value;
+  }
+};
+
 // [access] and the same keys inside a [provider NAME] section. Empty = anyone.
 struct AccessRules {
   std::vector<std::string> allowed_emails;
   std::vector<std::string> allowed_domains;
-  std::vector<std::string> allowed_users;
+  std::vector<UserRef> allowed_users;
   std::vector<std::string> github_orgs;
   bool empty() const {
     return allowed_emails.empty() && allowed_domains.empty() && allowed_users.empty() && github_orgs.empty();
@@ -103,6 +117,8 @@ struct ClientConfig {
   std::vector<std::string> scope;
   ClientAuthMethod auth_method = ClientAuthMethod::client_secret_basic;
   TokenCache cache = TokenCache::redis;
+  // URL prefixes oauth-fetch may send the token to (url_under_any); empty = any URL.
+  std::vector<std::string> allow_urls;
   int line = 0;
 };
 

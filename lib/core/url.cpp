@@ -331,4 +331,39 @@ Result<std::string> url_origin(std::string_view url) {
   return out;
 }
 
+namespace {
+
+// Encoded dots and slashes (and backslashes) that a server may decode into a path
+// step curl did not resolve.
+bool path_is_ambiguous(std::string_view path) {
+  if (path.find('\\') != std::string_view::npos) return true;
+  for (size_t i = 0; i + 2 < path.size(); ++i) {
+    if (path[i] != '%') continue;
+    std::string code = ascii_lowercase(path.substr(i + 1, 2));
+    if (code == "2e" || code == "2f" || code == "5c") return true;
+  }
+  return false;
+}
+
+} // namespace
+
+bool url_under_prefix(std::string_view url, std::string_view prefix) {
+  auto u = parse_url(url);
+  auto p = parse_url(prefix);
+  if (!u || !p) return false;
+  if (u->scheme != p->scheme || u->host != p->host || u->port != p->port) return false;
+  if (path_is_ambiguous(u->path) || path_is_ambiguous(p->path)) return false;
+  std::string_view base = p->path;
+  while (!base.empty() && base.back() == '/')
+    base.remove_suffix(1);
+  std::string_view path = u->path;
+  return starts_with(path, base) && (path.size() == base.size() || path[base.size()] == '/');
+}
+
+bool url_under_any(std::string_view url, const std::vector<std::string>& prefixes) {
+  for (const auto& prefix : prefixes)
+    if (url_under_prefix(url, prefix)) return true;
+  return false;
+}
+
 } // namespace oauthfcgi

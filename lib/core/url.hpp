@@ -55,4 +55,13 @@ bool is_loopback_host(std::string_view host);
 // "https://host[:port]" of an absolute URL, default ports omitted.
 Result<std::string> url_origin(std::string_view url);
 
+// Whether `url` is under `prefix` (allow_urls): the same scheme, host and port, and a
+// path that, once curl has resolved "." and "..", is the prefix's path or goes on
+// below it at a '/' ("/v1" admits "/v1" and "/v1/x", not "/v10"). A path holding
+// %2e, %2f, %5c or '\' (a dot or a slash to some servers, not to curl) is under no
+// prefix. False when either is not an absolute http(s) URL.
+bool url_under_prefix(std::string_view url, std::string_view prefix);
+// Under any of them.
+bool url_under_any(std::string_view url, const std::vector<std::string>& prefixes);
+
 } // namespace oauthfcgi

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config.hpp"
+#include "error.hpp"
 #include "profile.hpp"
 
 namespace oauthfcgi {
@@ -17,13 +19,25 @@ struct AccessDecision {
 };
 
 // allowed_emails: the (verified) email, case-insensitive; allowed_domains: its
-// domain; allowed_users: the login (case-insensitive) or the id; github_orgs: one of
-// `orgs` (the GitHub organisations read at sign-in), case-insensitive.
+// domain; allowed_users: a login (case-insensitive) or an id (exact), at the provider
+// the entry names (an entry naming none is the section's own provider); github_orgs:
+// one of `orgs` (the GitHub organisations read at sign-in), case-insensitive.
 AccessDecision check_access(const Config& config, const ProviderConfig& provider, const Profile& profile,
                             const std::vector<std::string>& orgs);
 
 // True when a github_orgs rule applies to this provider, so sign-in must read the
 // user's organisations (and ask for read:org).
 bool needs_github_orgs(const Config& config, const ProviderConfig& provider);
+
+// One user as allowed_users (and a grant's admins) write it: "alice" (a login),
+// "id:1001" (an id), "github:alice", "github:id:583231" (the same, at [provider
+// github]). A first part "id" is always the id marker, never a provider's name. The
+// reason says what is wrong, without the fix (the caller knows the key).
+Result<UserRef> parse_user_ref(std::string_view entry);
+// The entry as it is written, e.g. "github:id:583231".
+std::string user_ref_text(const UserRef& ref);
+// Whether `profile`, signed in at [provider `provider`], is `ref`. An entry without
+// a provider matches any provider: only a provider's own rules hold such entries.
+bool user_ref_matches(const UserRef& ref, std::string_view provider, const Profile& profile);
 
 } // namespace oauthfcgi

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "config_load.hpp"
 #include "run_modes.hpp"
 
 namespace oauthfcgi {
@@ -35,6 +36,7 @@ int check_config(const Program& program, const Options& opts, const ConfigLoad& 
                  const Services& services) {
   print_problems(load.problems);
   if (!load.ok()) return 1;
+  print_problems(check_config_advice(load.config));
   std::printf("%s: %s: ok\n", program.name.c_str(), opts.config_path.c_str());
   (void)std::fflush(stdout);
   // Redis down is not a config error (it may come up later), but worth saying now.

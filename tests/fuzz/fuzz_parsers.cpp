@@ -1,6 +1,7 @@
 // The small parsers of outside text, one input each: query strings, cookie headers,
-// return_to, URLs, the config file and our own sealed records' JSON. The first byte
-// picks the parser.
+// return_to, URLs, the config file, our own sealed records' JSON, allowed_users
+// entries and the allow_urls matcher. The first byte picks the parser.
+#include "access.hpp"
 #include "config_load.hpp"
 #include "fuzz_common.hpp"
 #include "request.hpp"
@@ -13,7 +14,7 @@ using namespace oauthfcgi;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view text = fuzz::as_text(data + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 8) {
   case 0: {
     Params q = parse_query(text);
     (void)find_param(q, "state");
@@ -43,6 +44,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)decode_session(text);
     (void)decode_state(text);
     break;
+  case 6:
+    if (auto ref = parse_user_ref(text)) {
+      // Parsing what it writes gives it back: one text, one user.
+      auto again = parse_user_ref(user_ref_text(*ref));
+      if (!again || !(*again == *ref) || ref->value.empty()) __builtin_trap();
+    }
+    break;
+  case 7: {
+    // "PREFIX URL": a URL under a prefix has the prefix's origin and no encoded dot or slash.
+    size_t space = text.find(' ');
+    if (space == std::string_view::npos) break;
+    std::string_view prefix = text.substr(0, space), url = text.substr(space + 1);
+    if (url_under_prefix(url, prefix)) {
+      auto a = url_origin(url), b = url_origin(prefix);
+      if (!a || !b || *a != *b) __builtin_trap();
+    }
+    break;
+  }
   }
   return 0;
 }

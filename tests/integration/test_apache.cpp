@@ -270,7 +270,7 @@ TEST(ApacheAuthorizerVerdicts, RefusedByARuleIs403AndRedisDownIs503) {
   ASSERT_EQ(apache.login(b).status, 302); // octocat
   ASSERT_EQ(b.get(apache.protected_page()).status, 200);
 
-  apache.restart_check("\n[access]\nallowed_users = alice\n");
+  apache.restart_check("\n[access]\nallowed_users = github:alice\n");
   Page refused = b.get(apache.protected_page());
   EXPECT_EQ(refused.status, 403);
   EXPECT_EQ(refused.body.find("REMOTE_USER="), npos) << "the page did not run";

@@ -474,4 +474,36 @@ TEST_F(OauthFetch, RedisDownIsExit67) {
   EXPECT_EQ(provider_->count("resource"), 0);
 }
 
+// allow_urls (issue 18 item 9): a URL that only looks like an allowed prefix is
+// refused before anything is sent, the token not even asked for.
+TEST_F(OauthFetch, AllowUrlsRefusesLookalikesWithoutARequest) {
+  std::string base = provider_->url();
+  std::string conf = config("allow_urls = " + base + "/api/resource/ok\n");
+  std::string other_port = "http://127.0.0.1:" + std::to_string(testutil::free_port());
+  const std::vector<std::string> lookalikes = {
+      base + "/api/resource/okay",                // not at a segment boundary
+      base + "/api/resource/ok/../../_dev/stats", // out again once normalised
+      base + "/api/resource/ok/%2e%2e/secret",    // out again for a server that decodes
+      base + "/api/resource/ok%2fx",              // one segment to us, two to some servers
+      base + "/api/resource",                     // above the prefix
+      other_port + "/api/resource/ok",            // same host, another port
+      "http://localhost" + base.substr(base.rfind(':')) + "/api/resource/ok", // another host name
+      "http://127.0.0.1@127.0.0.2" + base.substr(base.rfind(':')) + "/api/resource/ok",
+  };
+  for (const std::string& url : lookalikes) {
+    Outcome o = fetch({"--config", conf, "--client", "api", url});
+    EXPECT_EQ(o.status, 3) << url << ": " << o.err;
+    EXPECT_NE(o.err.find("not under allow_urls of [client api]"), std::string::npos) << url << ": " << o.err;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+  }
+  EXPECT_EQ(provider_->count("client_token"), 0);
+  EXPECT_EQ(provider_->count("resource"), 0);
+
+  Outcome o = fetch(conf, "/api/resource/ok/sub?x=1");
+  EXPECT_EQ(o.status, 0) << o.err;
+  o = fetch(conf, "/api/resource/ok");
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(provider_->count("resource"), 2);
+}
+
 } // namespace

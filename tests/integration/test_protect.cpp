@@ -51,9 +51,26 @@ TEST(Access, AllowedDomainsAdmitTheirEmailDomain) {
 }
 
 TEST(Access, AllowedUsersAdmitLogins) {
-  Stack stack(with_rules("allowed_users = OctoCat\n"));
+  Stack stack(with_rules("allowed_users = github:OctoCat\n"));
   EXPECT_TRUE(signs_in(stack, "octocat"));
   EXPECT_FALSE(signs_in(stack, "alice"));
+}
+
+// Issue 18 item 2: alice's id is 1001 at GitHub. An entry "1001" is a login, never
+// that id; and an [access] entry admits only through the provider it names.
+TEST(Access, AllowedUsersNeverMixLoginsIdsOrProviders) {
+  Stack stack(with_rules("", "allowed_users = 1001\n"));
+  EXPECT_FALSE(signs_in(stack, "alice")) << "1001 names a login, not alice's id";
+  stack.reconfigure(with_rules("", "allowed_users = id:1001\n"));
+  EXPECT_TRUE(signs_in(stack, "alice"));
+  EXPECT_FALSE(signs_in(stack, "octocat"));
+
+  stack.reconfigure(with_rules("allowed_users = github:alice github:id:583231\n"));
+  EXPECT_TRUE(signs_in(stack, "alice"));
+  EXPECT_TRUE(signs_in(stack, "octocat")) << "by its id";
+  Browser dev;
+  EXPECT_EQ(stack.login(dev, "dev", "", "&dev_user=alice").status, 403)
+      << "the dev provider's alice is another account";
 }
 
 TEST(Access, GithubOrgsAreReadAtSignInWithReadOrg) {
@@ -81,7 +98,7 @@ TEST(Access, ChangedRuleRefusesAnExistingSessionAtTheCheck) {
   Browser b;
   ASSERT_EQ(stack.login(b, "github").status, 302);
   EXPECT_EQ(b.get(stack.base() + "/private/x").status, 200);
-  stack.reconfigure(with_rules("allowed_users = alice\n"));
+  stack.reconfigure(with_rules("allowed_users = github:alice\n"));
   Page page = b.get(stack.base() + "/private/x");
   EXPECT_EQ(page.status, 403) << page.body;
   EXPECT_EQ(page.body.find("user="), std::string::npos) << "the upstream was not reached";

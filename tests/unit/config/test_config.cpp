@@ -1,3 +1,4 @@
+#include "access.hpp"
 #include "config_load.hpp"
 #include "provider_types.hpp"
 
@@ -6,6 +7,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <set>
+
+#include <sys/stat.h>
 
 #include "test_util.hpp"
 
@@ -105,7 +108,7 @@ max_body_bytes = 400
 [access]
 allowed_emails = Alice@Example.com, bob@example.com
 allowed_domains = @Example.org example.net
-allowed_users = alice Bob
+allowed_users = github:alice corp:id:7
 github_orgs = acme
 
 [provider github]
@@ -195,7 +198,11 @@ cache = memory
 
   EXPECT_EQ(c.access.allowed_emails, (std::vector<std::string>{"alice@example.com", "bob@example.com"}));
   EXPECT_EQ(c.access.allowed_domains, (std::vector<std::string>{"example.org", "example.net"}));
-  EXPECT_EQ(c.access.allowed_users, (std::vector<std::string>{"alice", "Bob"}));
+  ASSERT_EQ(c.access.allowed_users.size(), 2u);
+  EXPECT_EQ(c.access.allowed_users[0].provider, "github");
+  EXPECT_EQ(c.access.allowed_users[0].value, "alice");
+  EXPECT_EQ(c.access.allowed_users[1].kind, UserRef::Kind::id);
+  EXPECT_EQ(c.access.allowed_users[1].value, "7");
   EXPECT_EQ(c.access.github_orgs, (std::vector<std::string>{"acme"}));
 
   ASSERT_EQ(c.providers.size(), 5u);
@@ -286,7 +293,87 @@ TEST_F(ConfigTest, CommentsBlankLinesWhitespaceAndCrlfAreAccepted) {
 TEST_F(ConfigTest, ValuesMayHoldHashAndSemicolon) {
   auto load = parse(minimal("allowed_users = a#b c;d\n"));
   ASSERT_OK(load);
-  EXPECT_EQ(load.config.providers[0].access.allowed_users, (std::vector<std::string>{"a#b", "c;d"}));
+  const auto& users = load.config.providers[0].access.allowed_users;
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users[0].value, "a#b");
+  EXPECT_EQ(users[1].value, "c;d");
+}
+
+// The attacks of issue 18 item 2, through the config as an admin writes it.
+namespace {
+
+Profile signed_in(const std::string& provider, const std::string& id, const std::string& login) {
+  Profile p;
+  p.provider = provider;
+  p.id = id;
+  p.login = login;
+  return p;
+}
+
+bool admitted(const Config& c, const std::string& provider, const std::string& id, const std::string& login) {
+  const ProviderConfig* pc = c.find_provider(provider);
+  return pc && check_access(c, *pc, signed_in(provider, id, login), {}).allowed;
+}
+
+} // namespace
+
+TEST_F(ConfigTest, AllowedUsersNeverTakesALoginForAnId) {
+  auto load = parse(minimal("allowed_users = 1001 id:2002\n"));
+  ASSERT_OK(load);
+  EXPECT_TRUE(admitted(load.config, "github", "9", "1001")) << "1001 is a login";
+  EXPECT_FALSE(admitted(load.config, "github", "1001", "mallory")) << "1001 is not an id";
+  EXPECT_TRUE(admitted(load.config, "github", "2002", "bob"));
+  EXPECT_FALSE(admitted(load.config, "github", "7", "2002")) << "id:2002 is not a login";
+  EXPECT_FALSE(admitted(load.config, "github", "7", "id:2002"));
+}
+
+TEST_F(ConfigTest, AccessEntriesAdmitOnlyThroughTheProviderTheyName) {
+  auto load = parse(minimal("[provider gl]\ntype = gitlab\nclient_id = g\nclient_secret = s\n"
+                            "[access]\nallowed_users = github:alice gl:id:7\n"));
+  ASSERT_OK(load);
+  EXPECT_TRUE(admitted(load.config, "github", "1", "Alice"));
+  EXPECT_FALSE(admitted(load.config, "gl", "1", "alice")) << "another provider's alice";
+  EXPECT_TRUE(admitted(load.config, "gl", "7", "x"));
+  EXPECT_FALSE(admitted(load.config, "github", "7", "x")) << "another provider's id 7";
+}
+
+TEST_F(ConfigTest, UnqualifiedAccessEntryIsRefusedWithItsRewrite) {
+  auto load = parse(minimal("[access]\nallowed_users = alice id:1001\n"));
+  EXPECT_FALSE(load.ok());
+  EXPECT_ERROR(load, 10, "allowed_users entry \"alice\" in [access] names no provider (write github:alice");
+  EXPECT_ERROR(load, 10, "write github:id:1001");
+}
+
+TEST_F(ConfigTest, AccessEntryMustNameAConfiguredProvider) {
+  auto load = parse(minimal("[access]\nallowed_users = gitlab:alice\n"));
+  EXPECT_ERROR(load, 10, "names no [provider gitlab]");
+  load = parse(minimal("allowed_users = gl:alice\n"));
+  EXPECT_ERROR(load, 9, "in [provider github] can only name github");
+  load = parse(minimal("allowed_users = id: github: :x github:id:\n"));
+  EXPECT_ERROR(load, 9, "allowed_users entry \"id:\" is not a user");
+  EXPECT_ERROR(load, 9, "allowed_users entry \"github:\" is not a user");
+  EXPECT_ERROR(load, 9, "allowed_users entry \":x\" is not a user");
+  EXPECT_ERROR(load, 9, "allowed_users entry \"github:id:\" is not a user");
+}
+
+TEST_F(ConfigTest, AllowUrlsAreAbsoluteHttpsPrefixes) {
+  auto client = [](const std::string& allow) {
+    return "[server]\npublic_url = https://a.example\nsecret_file = secret\n"
+           "[client api]\ntoken_url = https://idp.example/token\nclient_id = c\nclient_secret = s\n"
+           "allow_urls = " +
+           allow + "\n";
+  };
+  auto load = parse(client("https://api.example.com/v1 http://127.0.0.1:8080/ https://b.example"));
+  ASSERT_OK(load);
+  EXPECT_EQ(load.config.clients[0].allow_urls,
+            (std::vector<std::string>{"https://api.example.com/v1", "http://127.0.0.1:8080/",
+                                      "https://b.example"}));
+  for (const char* bad : {"api.example.com/v1", "/v1", "http://api.example.com/", "ftp://a.example/",
+                          "https://a.example/v1?x=1", "https://a.example/v1#f", "https://u@a.example/",
+                          "https://a.example/%2e%2e/v1"}) {
+    load = parse(client(bad));
+    EXPECT_ERROR(load, 8, "allow_urls entry \"" + std::string(bad) + "\" is not a URL prefix");
+  }
 }
 
 TEST_F(ConfigTest, ClientOnlyConfigNeedsNoProvider) {
@@ -585,6 +672,26 @@ TEST_F(ConfigTest, SecretFileThatIsAFolderIsAnError) {
   EXPECT_ERROR(load, 3, "cannot read secret_file");
 }
 
+// A secret someone else can change is a secret they choose: the key that seals
+// sessions, or the client secret sent to the provider (issue 18 item 9).
+TEST_F(ConfigTest, SecretFileOthersCanWriteIsRefused) {
+  std::string world = dir.write("world.secret", std::string(40, 'w'));
+  std::string group = dir.write("group.secret", "gs");
+  ASSERT_EQ(chmod(world.c_str(), 0602), 0);
+  ASSERT_EQ(chmod(group.c_str(), 0620), 0);
+  auto load = parse("[server]\npublic_url = https://a.example\nsecret_file = world.secret\n"
+                    "[provider g]\ntype = github\nclient_id = x\nclient_secret_file = group.secret\n");
+  EXPECT_FALSE(load.ok());
+  EXPECT_ERROR(load, 3, "secret_file \"" + world + "\" may be written by other users");
+  EXPECT_ERROR(load, 3, "chmod go-w " + world);
+  EXPECT_ERROR(load, 7, "client_secret_file \"" + group + "\" may be written by other users");
+  ASSERT_EQ(chmod(world.c_str(), 0640), 0);
+  ASSERT_EQ(chmod(group.c_str(), 0600), 0);
+  load = parse("[server]\npublic_url = https://a.example\nsecret_file = world.secret\n"
+               "[provider g]\ntype = github\nclient_id = x\nclient_secret_file = group.secret\n");
+  ASSERT_OK(load);
+}
+
 TEST_F(ConfigTest, InlineAndFileSecretIsAnError) {
   auto load = parse(minimal("client_secret = also-inline\n"));
   EXPECT_FALSE(load.ok());
@@ -869,6 +976,39 @@ TEST(LoadConfig, ReadsTheFileAndResolvesRelativePathsAgainstItsFolder) {
   EXPECT_EQ(load.config.server.secret, std::string(48, 'z'));
 }
 
+// Every user of the machine can read a 0644 config: an inline secret in it is theirs.
+TEST(LoadConfig, InlineSecretInAConfigOthersCanReadIsWarned) {
+  testutil::TempDir dir;
+  dir.write("secret", std::string(48, 'z'));
+  auto warned = [](const ConfigLoad& load, int line) {
+    return std::any_of(load.problems.begin(), load.problems.end(), [&](const ConfigProblem& p) {
+      return p.warning && p.line == line && p.message.find("readable by every user") != std::string::npos &&
+             p.message.find("chmod o-r") != std::string::npos;
+    });
+  };
+  std::string inline_secret =
+      dir.write("inline.conf", "[server]\npublic_url = https://a.example\nsecret_file = secret\n"
+                               "[provider g]\ntype = github\nclient_id = x\nclient_secret = y\n");
+  std::string redis_password =
+      dir.write("redis.conf", "[server]\npublic_url = https://a.example\nsecret_file = secret\n"
+                              "[redis]\nurl = redis://:pw@127.0.0.1:6379/0\n"
+                              "[client c]\ntoken_url = https://a.example/t\nclient_id = x\n"
+                              "client_secret_file = secret\n");
+  ASSERT_EQ(chmod(inline_secret.c_str(), 0644), 0);
+  ASSERT_EQ(chmod(redis_password.c_str(), 0604), 0);
+  auto load = load_config(inline_secret);
+  ASSERT_TRUE(load.ok());
+  EXPECT_TRUE(warned(load, 7)) << (load.problems.empty() ? "no problem" : load.problems[0].to_string());
+  for (const auto& p : load.problems)
+    EXPECT_EQ(p.to_string().find("= y"), std::string::npos) << "never the secret itself";
+  load = load_config(redis_password);
+  ASSERT_TRUE(load.ok());
+  EXPECT_TRUE(warned(load, 5));
+  ASSERT_EQ(chmod(inline_secret.c_str(), 0640), 0);
+  load = load_config(inline_secret);
+  EXPECT_TRUE(load.problems.empty()) << (load.problems.empty() ? "" : load.problems[0].to_string());
+}
+
 TEST(LoadConfig, UnreadableFileIsASingleProblemWithoutLine) {
   testutil::TempDir dir;
   auto load = load_config(dir.file("missing.conf"));
@@ -951,7 +1091,8 @@ TEST(KnownConfigKeys, ListsEveryDocumentedKeyOnce) {
                                             "client.client_secret_file",
                                             "client.scope",
                                             "client.auth_method",
-                                            "client.cache"};
+                                            "client.cache",
+                                            "client.allow_urls"};
   EXPECT_EQ(unique, documented);
 }
 

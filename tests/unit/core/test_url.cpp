@@ -318,3 +318,53 @@ TEST(UrlOrigin, RejectsWhatParseUrlRejects) {
   EXPECT_FALSE(url_origin("/local").ok());
   EXPECT_FALSE(url_origin("ftp://x.example/").ok());
 }
+
+// allow_urls (issue 18 item 9): what only looks like it is under a prefix is not.
+TEST(UrlUnderPrefix, AdmitsThePrefixAndBelowAtASegmentBoundary) {
+  const std::string p = "https://api.example.com/v1";
+  EXPECT_TRUE(url_under_prefix("https://api.example.com/v1", p));
+  EXPECT_TRUE(url_under_prefix("https://api.example.com/v1/", p));
+  EXPECT_TRUE(url_under_prefix("https://api.example.com/v1/users?x=1#f", p));
+  EXPECT_TRUE(url_under_prefix("HTTPS://API.EXAMPLE.COM:443/v1/x", p)) << "the same origin, spelt otherwise";
+  EXPECT_TRUE(url_under_prefix("https://api.example.com/v1/a/../b", p));
+  EXPECT_TRUE(url_under_prefix("https://api.example.com/v1/x", "https://api.example.com/v1/"));
+  EXPECT_TRUE(url_under_prefix("https://api.example.com/anything", "https://api.example.com"));
+  EXPECT_TRUE(url_under_prefix("http://127.0.0.1:8080/api/x", "http://127.0.0.1:8080/api"));
+}
+
+TEST(UrlUnderPrefix, RefusesLookalikes) {
+  const std::string p = "https://api.example.com/v1";
+  for (const char* url : {
+           "https://api.example.com.evil.net/v1",
+           "https://api.example.com@evil.net/v1",
+           "https://api.example.com:443@evil.net/v1",
+           "https://evil.net/api.example.com/v1",
+           "https://evil.net/?https://api.example.com/v1",
+           "https://api.example.com/v10",
+           "https://api.example.com/v1x/y",
+           "https://api.example.com/v1/../admin",
+           "https://api.example.com/v1/./../admin",
+           "https://api.example.com/v1/%2e%2e/admin",
+           "https://api.example.com/v1/%2E%2E/admin",
+           "https://api.example.com/v1%2f..%2fadmin",
+           "https://api.example.com/v1/..%5cadmin",
+           "https://api.example.com/v1\\..\\admin",
+           "https://api.example.com/V1",
+           "https://api.example.com/",
+           "https://api.example.com",
+           "http://api.example.com/v1",
+           "https://api.example.com:8443/v1",
+           "https://sub.api.example.com/v1",
+           "https://api.example.co/v1",
+           "//api.example.com/v1",
+           "/v1",
+           "api.example.com/v1",
+           "ftp://api.example.com/v1",
+           "",
+       }) {
+    EXPECT_FALSE(url_under_prefix(url, p)) << url;
+  }
+  EXPECT_FALSE(url_under_prefix("https://api.example.com/v1", "not a url"));
+  EXPECT_FALSE(url_under_any("https://api.example.com/v1", {}));
+  EXPECT_TRUE(url_under_any("https://b.example/x", {p, "https://b.example/"}));
+}

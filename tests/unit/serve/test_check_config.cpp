@@ -226,3 +226,44 @@ TEST_F(CheckConfig, MissingConfigFile) {
   EXPECT_TRUE(contains(o.out, "cannot read the config file: No such file or directory (give the right path"))
       << o.out;
 }
+
+// Issue 18 item 2: an old-style entry gets its rewrite, from --check-config as at start.
+TEST_F(CheckConfig, UnqualifiedAccessEntrySaysHowToRewriteIt) {
+  std::vector<std::string> lines = base();
+  lines.insert(lines.begin() + 8, {"[access]", "allowed_users = alice", ""});
+  std::string path = write(lines);
+  expect_one_error(path, 10,
+                   "allowed_users entry \"alice\" in [access] names no provider (write github:alice (or "
+                   "another provider's name)");
+}
+
+TEST_F(CheckConfig, AllDigitLoginIsAWarningThatNamesTheIdForm) {
+  std::vector<std::string> lines = base();
+  lines.push_back("allowed_users = 1001 octocat");
+  std::string path = write(lines);
+  Outcome o = check(path);
+  EXPECT_EQ(o.code, 0) << o.out;
+  EXPECT_TRUE(contains(o.out, path + ":13: warning: allowed_users entry \"1001\" matches a login named "
+                                     "1001 (write id:1001 for the user id)"))
+      << o.out;
+  EXPECT_FALSE(contains(o.out, "octocat")) << o.out;
+}
+
+// Issue 18 item 9: a client whose token may go anywhere is worth a warning.
+TEST_F(CheckConfig, ClientWithoutAllowUrlsIsAWarning) {
+  std::vector<std::string> lines = base();
+  for (const char* l : {"[client api]", "token_url = https://auth.example.com/token", "client_id = svc",
+                        "client_secret_file = github.secret"})
+    lines.push_back(l);
+  std::string path = write(lines);
+  Outcome o = check(path);
+  EXPECT_EQ(o.code, 0) << o.out;
+  EXPECT_TRUE(contains(o.out, path + ":13: warning: [client api] has no allow_urls, so oauth-fetch sends its "
+                                     "token to any URL it is given"))
+      << o.out;
+  lines.push_back("allow_urls = https://api.example.com/v1");
+  path = write(lines);
+  o = check(path);
+  EXPECT_EQ(o.code, 0) << o.out;
+  EXPECT_FALSE(contains(o.out, "allow_urls")) << o.out;
+}
