@@ -16,13 +16,21 @@ namespace oauthfcgi {
 
 using Json = CHandle<cJSON, cJSON_Delete>;
 
-// Parses a whole document; trailing garbage is an error. The reason never quotes the input.
+// Parses a whole document; trailing garbage is an error, and so is a member named twice
+// in one object, at any depth: parsers disagree on which of the two counts (cJSON reads
+// the first, Go and jansson the last), so a document two programs read must have one
+// meaning. The reason never quotes the input, but for such a member's name.
 Result<Json> json_parse(std::string_view text);
 // Parses the first value of `text` and leaves what follows it (whitespace skipped) in
 // *rest, unparsed: for records made of several documents, one after the other.
 Result<Json> json_parse_first(std::string_view text, std::string_view* rest);
 // Parses and requires an object at the top.
 Result<Json> json_parse_object(std::string_view text);
+// A refusal of json_parse worded to follow "answered": "something that is not JSON", or
+// "JSON naming the member "sub" twice".
+std::string json_refusal(const Error& parse_error);
+// The name of a member found twice in one object of the document (at any depth), or nullopt.
+std::optional<std::string> json_duplicate_member(const cJSON* node);
 
 // A string member, or nullopt when absent, null or not a string.
 std::optional<std::string> json_string(const cJSON* object, const char* key);

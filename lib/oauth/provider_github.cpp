@@ -110,9 +110,9 @@ Result<std::vector<std::string>> github_orgs(HttpClient& http, const Provider& p
   if (auto e = github_answer_error(p, *response, what)) return *e;
   auto json = json_parse(response->body);
   if (response->status != 200 || !json.ok() || !cJSON_IsArray(json->get()))
-    return make_error(ErrorKind::provider_error, p.name + " " + what + " answered HTTP " +
-                                                     std::to_string(response->status) +
-                                                     (json.ok() ? "" : " with something that is not JSON"));
+    return make_error(ErrorKind::provider_error,
+                      p.name + " " + what + " answered HTTP " + std::to_string(response->status) +
+                          (json.ok() ? "" : " with " + json_refusal(json.error())));
   std::vector<std::string> orgs;
   const cJSON* org = nullptr;
   cJSON_ArrayForEach(org, json->get()) {
