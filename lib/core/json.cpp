@@ -93,6 +93,16 @@ std::optional<bool> json_bool(const cJSON* object, const char* key) {
   return cJSON_IsTrue(item) != 0;
 }
 
+std::optional<bool> json_flag(const cJSON* object, const char* key) {
+  const cJSON* item = cJSON_GetObjectItemCaseSensitive(object, key);
+  if (cJSON_IsBool(item)) return cJSON_IsTrue(item) != 0;
+  if (!cJSON_IsString(item) || !item->valuestring) return std::nullopt;
+  std::string_view said = item->valuestring;
+  if (said == "true") return true;
+  if (said == "false") return false;
+  return std::nullopt;
+}
+
 std::optional<double> json_number(const cJSON* object, const char* key) {
   const cJSON* item = cJSON_GetObjectItemCaseSensitive(object, key);
   if (!cJSON_IsNumber(item)) return std::nullopt;

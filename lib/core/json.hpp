@@ -37,6 +37,10 @@ std::optional<std::string> json_string(const cJSON* object, const char* key);
 // A string, or an integral number rendered without a fraction (GitHub ids are numbers).
 std::optional<std::string> json_id(const cJSON* object, const char* key);
 std::optional<bool> json_bool(const cJSON* object, const char* key);
+// A yes/no a provider states, as they send it: true or "true" -> true, false or "false"
+// -> false (Cognito and Apple send email_verified as a string); absent or anything else
+// -> nullopt: not said.
+std::optional<bool> json_flag(const cJSON* object, const char* key);
 std::optional<double> json_number(const cJSON* object, const char* key);
 // An integral number that fits a long exactly (|n| <= 2^53); nullopt for anything else
 // (1e300, 2.5, NaN): casting those would be undefined behaviour.

@@ -75,6 +75,9 @@ void github_profile(const cJSON* user, Profile& p) {
   p.login = first_string(user, {"login"});
   p.name = first_string(user, {"name"});
   p.email = first_string(user, {"email"});
+  // GitHub lets only a verified address be the public one; complete_profile adds only
+  // the primary verified one.
+  p.email_verified = true;
   p.avatar_url = first_string(user, {"avatar_url"});
 }
 

@@ -393,6 +393,42 @@ Result<Profile> merged(const std::string& id_token_claims, const std::string& us
 
 } // namespace
 
+// An email is unverified when any source says so: userinfo keeping quiet about it does
+// not overrule an ID token that says false.
+TEST(OidcProfile, AnIdTokenSayingUnverifiedIsNotOverruledByUserinfo) {
+  const std::string unverified = claims(R"(,"email":"a@example.com","email_verified":false)");
+  for (const char* userinfo : {R"({"sub":"u1","email":"a@example.com"})",
+                               R"({"sub":"u1","email":"a@example.com","email_verified":true})",
+                               R"({"sub":"u1","email":"b@example.com","email_verified":"true"})"}) {
+    auto p = merged(unverified, userinfo);
+    ASSERT_TRUE(p.ok()) << p.error().reason;
+    EXPECT_EQ(p->email, std::nullopt) << userinfo;
+  }
+  auto said_as_string = merged(claims(R"(,"email":"a@example.com","email_verified":"false")"),
+                               R"({"sub":"u1","email":"a@example.com"})");
+  ASSERT_TRUE(said_as_string.ok());
+  EXPECT_EQ(said_as_string->email, std::nullopt);
+}
+
+TEST(OidcProfile, AnEmailIsVerifiedWhenOneSourceSaysSoAndNoneSaysFalse) {
+  auto from_id_token =
+      merged(claims(R"(,"email":"a@example.com","email_verified":true)"), R"({"sub":"u1","name":"Ann"})");
+  ASSERT_TRUE(from_id_token.ok());
+  EXPECT_EQ(from_id_token->email, "a@example.com");
+  EXPECT_EQ(from_id_token->name, "Ann");
+  auto from_userinfo = merged(claims(R"(,"email":"a@example.com")"),
+                              R"({"sub":"u1","email":"a@example.com","email_verified":"true"})");
+  ASSERT_TRUE(from_userinfo.ok());
+  EXPECT_EQ(from_userinfo->email, "a@example.com");
+  auto userinfo_says_false = merged(claims(R"(,"email":"a@example.com","email_verified":true)"),
+                                    R"({"sub":"u1","email":"a@example.com","email_verified":false})");
+  ASSERT_TRUE(userinfo_says_false.ok());
+  EXPECT_EQ(userinfo_says_false->email, std::nullopt);
+  auto nobody_says = merged(claims(R"(,"email":"a@example.com")"), R"({"sub":"u1","email":"a@example.com"})");
+  ASSERT_TRUE(nobody_says.ok());
+  EXPECT_EQ(nobody_says->email, std::nullopt);
+}
+
 // Two "sub" in userinfo: we would read the first, Go (oauth2-proxy) and jansson
 // (mod_auth_openidc) the last. Refused, as a duplicated claim in the ID token is.
 TEST(OidcProfile, AUserinfoNamingSubOrEmailTwiceIsRefused) {
