@@ -179,6 +179,7 @@ const std::vector<KeyDesc>& key_table() {
       {Sec::provider, "graph_version", graph_version},
       {Sec::provider, "pkce", boolean<&ProviderConfig::pkce>},
       {Sec::provider, "offline_access", boolean<&ProviderConfig::offline_access>},
+      {Sec::provider, "trust_email", boolean<&ProviderConfig::trust_email>},
       {Sec::provider, "allowed_emails", access_list<&AccessRules::allowed_emails>},
       {Sec::provider, "allowed_domains", access_list<&AccessRules::allowed_domains>},
       {Sec::provider, "allowed_users", allowed_users},

@@ -107,6 +107,8 @@ struct ProviderConfig {
   // Ask for a refresh token: google sends access_type=offline and prompt=consent;
   // oidc and gitlab add the offline_access scope.
   bool offline_access = false;
+  // oauth2: the server's unmarked email counts for access rules (normalize_profile).
+  bool trust_email = false;
   AccessRules access;
   int line = 0; // where the section starts, for messages
 };

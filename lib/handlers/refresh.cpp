@@ -79,12 +79,9 @@ Result<Profile> fetch_user(Context& ctx, const Provider& p, const Session& s) {
   tokens.subject = s.profile.id;
   auto fetched = fetch_profile(ctx.http, p, tokens);
   if (!fetched.ok() || !p.openid) return fetched;
-  // What userinfo leaves out, the ID token said at sign-in (as oidc_profile merges them).
-  Profile& u = *fetched;
-  for (auto [mine, kept] : {std::pair{&u.login, &s.profile.login}, std::pair{&u.name, &s.profile.name},
-                            std::pair{&u.email, &s.profile.email},
-                            std::pair{&u.avatar_url, &s.profile.avatar_url}, std::pair{&u.hd, &s.profile.hd}})
-    if (!*mine) *mine = *kept;
+  // What userinfo leaves out, the ID token said at sign-in (as oidc_profile merges them);
+  // an email userinfo now calls unverified is dropped.
+  fill_profile(*fetched, s.profile);
   return fetched;
 }
 

@@ -67,7 +67,7 @@ Result<Json> json_answer(const Provider& p, const HttpResponse& r, std::string_v
   if (!success(r)) return provider_error(p, what, "answered HTTP " + std::to_string(r.status) + own_words(r));
   if (looks_like_html(r)) return provider_error(p, what, "answered HTML where JSON was expected");
   auto json = json_parse(r.body);
-  if (!json.ok()) return provider_error(p, what, "answered something that is not JSON");
+  if (!json.ok()) return provider_error(p, what, "answered " + json_refusal(json.error()));
   if (!cJSON_IsObject(json->get())) return provider_error(p, what, "answered JSON that is not an object");
   return json;
 }
@@ -146,7 +146,7 @@ public:
       if (!success(r)) return provider_error(p, what, "answered HTTP " + std::to_string(r.status));
       return provider_error(p, what,
                             parsed.ok() ? "answered JSON that is not an object"
-                                        : "answered something that is not JSON");
+                                        : "answered " + json_refusal(parsed.error()));
     }
     a.json_ = std::move(parsed.value());
     return a;

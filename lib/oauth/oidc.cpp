@@ -334,12 +334,8 @@ Result<Profile> oidc_profile(HttpClient& http, const Provider& p, TokenSet& toke
   tokens.subject = from_claims->id;
   auto from_userinfo = fetch_profile(http, p, tokens);
   if (!from_userinfo.ok()) return from_userinfo;
-  Profile& u = *from_userinfo;
-  for (auto [mine, theirs] :
-       {std::pair{&u.login, &from_claims->login}, std::pair{&u.name, &from_claims->name},
-        std::pair{&u.email, &from_claims->email}, std::pair{&u.avatar_url, &from_claims->avatar_url},
-        std::pair{&u.hd, &from_claims->hd}})
-    if (!*mine) *mine = *theirs;
+  // Userinfo keeping quiet about the email does not overrule an ID token calling it unverified.
+  fill_profile(*from_userinfo, *from_claims);
   return from_userinfo;
 }
 

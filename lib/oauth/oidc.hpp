@@ -94,7 +94,8 @@ Result<void> check_id_token_claims(const cJSON* claims, const std::string& issue
                                    const std::string& client_id, std::string_view nonce, long now);
 
 // The user from the ID token's claims and, when the server has one, userinfo (whose
-// sub must be the ID token's). Email only when email_verified is not false.
+// sub must be the ID token's). The email only when one says it is verified and neither says not
+// (fill_profile).
 Result<Profile> oidc_profile(HttpClient& http, const Provider& provider, TokenSet& tokens,
                              const cJSON* claims);
 

@@ -63,9 +63,8 @@ void map_oidc_claims(const cJSON* user, Profile& p) {
   p.id = id.value_or("");
   p.login = first_string(user, {"preferred_username", "login", "username", "nickname"});
   p.name = first_string(user, {"name"});
-  // An address the provider says is unverified is not an identity.
-  if (json_bool(user, "email_verified") != std::optional<bool>(false))
-    p.email = first_string(user, {"email"});
+  p.email = first_string(user, {"email"});
+  p.email_verified = json_flag(user, "email_verified");
   p.avatar_url = first_string(user, {"picture", "avatar_url"});
   p.hd = first_string(user, {"hd"});
 }
@@ -76,7 +75,30 @@ Result<Profile> normalize_profile(const Provider& provider, const cJSON* user) {
   provider_type(provider.type).map_profile(user, p);
   if (p.id.empty())
     return make_error(ErrorKind::provider_error, "the user document from " + provider.name + " has no id");
+  // An address is an identity (access rules, X-Auth-Email, X-Auth-User) only when the
+  // provider vouches for it; trust_email (oauth2) vouches for one the server leaves unmarked.
+  if (!p.email_verified && provider.config && provider.config->trust_email) p.email_verified = true;
+  if (p.email_verified != std::optional<bool>(true)) p.email.reset();
   return p;
+}
+
+std::optional<bool> email_verified_by(std::optional<bool> one, std::optional<bool> other) {
+  if (one == std::optional<bool>(false) || other == std::optional<bool>(false)) return false;
+  if (one || other) return true;
+  return std::nullopt;
+}
+
+void fill_profile(Profile& fresh, const Profile& earlier) {
+  for (auto [mine, theirs] :
+       {std::pair{&fresh.login, &earlier.login}, std::pair{&fresh.name, &earlier.name},
+        std::pair{&fresh.avatar_url, &earlier.avatar_url}, std::pair{&fresh.hd, &earlier.hd}})
+    if (!*mine) *mine = *theirs;
+  // Each side's email is there only if that side verified it (normalize_profile).
+  fresh.email_verified = email_verified_by(fresh.email_verified, earlier.email_verified);
+  if (fresh.email_verified == std::optional<bool>(false))
+    fresh.email.reset();
+  else if (!fresh.email)
+    fresh.email = earlier.email;
 }
 
 } // namespace oauthfcgi

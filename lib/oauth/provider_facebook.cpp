@@ -137,6 +137,9 @@ void facebook_profile(const cJSON* user, Profile& p) {
   p.id = json_id(user, "id").value_or("");
   p.name = first_string(user, {"name"});
   p.email = first_string(user, {"email"});
+  // Graph gives email only for a confirmed address ("not returned if no valid email
+  // address is available"), and has no verified flag to read.
+  p.email_verified = true;
   const cJSON* picture = cJSON_GetObjectItemCaseSensitive(user, "picture");
   if (const cJSON* data = cJSON_GetObjectItemCaseSensitive(picture, "data"); cJSON_IsObject(data))
     p.avatar_url = first_string(data, {"url"});

@@ -75,6 +75,9 @@ void github_profile(const cJSON* user, Profile& p) {
   p.login = first_string(user, {"login"});
   p.name = first_string(user, {"name"});
   p.email = first_string(user, {"email"});
+  // GitHub lets only a verified address be the public one; complete_profile adds only
+  // the primary verified one.
+  p.email_verified = true;
   p.avatar_url = first_string(user, {"avatar_url"});
 }
 
@@ -110,9 +113,9 @@ Result<std::vector<std::string>> github_orgs(HttpClient& http, const Provider& p
   if (auto e = github_answer_error(p, *response, what)) return *e;
   auto json = json_parse(response->body);
   if (response->status != 200 || !json.ok() || !cJSON_IsArray(json->get()))
-    return make_error(ErrorKind::provider_error, p.name + " " + what + " answered HTTP " +
-                                                     std::to_string(response->status) +
-                                                     (json.ok() ? "" : " with something that is not JSON"));
+    return make_error(ErrorKind::provider_error,
+                      p.name + " " + what + " answered HTTP " + std::to_string(response->status) +
+                          (json.ok() ? "" : " with " + json_refusal(json.error())));
   std::vector<std::string> orgs;
   const cJSON* org = nullptr;
   cJSON_ArrayForEach(org, json->get()) {

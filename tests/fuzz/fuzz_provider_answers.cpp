@@ -1,6 +1,7 @@
 // Everything a provider (or something pretending to be one) sends back: token
-// answers in JSON or form encoding for each provider type, user documents, Graph
-// errors, GitHub rate limits, discovery documents, JWK sets and ID tokens.
+// answers in JSON or form encoding for each provider type, user documents (and the
+// email_verified flag, members named twice), Graph errors, GitHub rate limits,
+// discovery documents, JWK sets and ID tokens.
 // Input: kind byte, then content-type\nbody.
 #include "fake_http.hpp"
 #include "flow.hpp"
@@ -21,6 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   r.status = 200 + (data[1] % 4) * 100; // 200, 300, 400, 500
   r.headers = {{"content-type", p[0]}, {"x-ratelimit-remaining", "0"}, {"retry-after", "60"}};
   r.body = p[1];
+  // What json_parse would refuse still reaches the duplicate check and the flag reader.
+  if (Json raw{cJSON_ParseWithLength(r.body.data(), r.body.size())}) {
+    (void)json_duplicate_member(raw.get());
+    (void)json_flag(raw.get(), "email_verified");
+    (void)json_flag(raw.get(), "verified");
+  }
   switch (data[1] % 5) {
   case 0: (void)parse_token_response(*provider, r, 1000); break;
   case 1:

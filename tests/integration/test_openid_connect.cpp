@@ -151,6 +151,110 @@ TEST_F(Oidc, ServerFailuresAre502And504) {
   EXPECT_EQ(login(b, "sso").status, 504);
 }
 
+// ---- what the server says of the user's email, and answers naming a member twice ----
+
+namespace {
+
+// Providers whose access rules name an email: sso_strict (the emulator's generic OpenID
+// flavour), forge and forge_trusting (type oauth2 on its GitLab flavour, whose
+// /api/v4/user has an "email" and no verified mark).
+class OidcEmail : public OidcStackSuite<OidcEmail> {
+public:
+  static StackOptions stack_options() {
+    StackOptions o = OidcStackSuite<OidcEmail>::stack_options();
+    o.emulator_providers = {"sso_strict", "forge", "forge_trusting"};
+    return o;
+  }
+  static void SetUpTestSuite() {
+    OidcStackSuite<OidcEmail>::SetUpTestSuite();
+    StackOptions o = stack_options();
+    const std::string e = stack_->oidc_emulator();
+    const std::string client = "client_id = oidc-client\nclient_secret = oidc-secret\n";
+    const std::string gitlab = "type = oauth2\nauthorize_url = " + e +
+                               "/gitlab/oauth/authorize\ntoken_url = " + e +
+                               "/gitlab/oauth/token\nuserinfo_url = " + e +
+                               "/gitlab/api/v4/user\nscope = openid read_user\n" + client;
+    o.extra_config = "[provider sso_strict]\ntype = oidc\nissuer = " + e + "/oidc\n" + client +
+                     "allowed_emails = alice@example.com, carol@example.net\n\n"
+                     "[provider forge]\n" +
+                     gitlab + "allowed_emails = alice@example.com, bob@example.org\n\n" +
+                     "[provider forge_trusting]\n" + gitlab +
+                     "trust_email = true\nallowed_emails = alice@example.com\n\n";
+    stack_->reconfigure(o);
+  }
+
+protected:
+  void arm(const std::string& flavor, const std::string& mode) {
+    stack_->emulator_call("POST", "/_dev/fault?flavor=" + flavor + "&mode=" + mode + "&count=0");
+  }
+  // Signs `user` in at `provider`; the callback's answer.
+  Page sign_in(Browser& b, const std::string& provider, const std::string& user) {
+    return stack_->login(b, provider, "", "&dev_user=" + user);
+  }
+};
+
+} // namespace
+
+// carol's address is unverified; allowed_emails names it. Said as the string "false"
+// (Cognito, Apple), it is still unverified: no session.
+TEST_F(OidcEmail, EmailVerifiedAsTheStringFalseDoesNotPassAllowedEmails) {
+  arm("oidc", "verified_as_string");
+  Browser carol;
+  Page refused = sign_in(carol, "sso_strict", "carol");
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_EQ(carol.get(base() + "/auth/profile").status, 401);
+  // The string "true" is verified.
+  Browser alice;
+  Page done = sign_in(alice, "sso_strict", "alice");
+  EXPECT_EQ(done.status, 302) << done.body;
+  EXPECT_NE(alice.get(base() + "/auth/profile").body.find("\"email\":\"alice@example.com\""),
+            std::string::npos);
+}
+
+// The ID token says carol's address is unverified; userinfo says nothing: still unverified.
+TEST_F(OidcEmail, UserinfoSilentAboutAnEmailTheIdTokenCallsUnverifiedDoesNotVerifyIt) {
+  arm("oidc", "userinfo_unverified_omitted");
+  Browser carol;
+  Page refused = sign_in(carol, "sso_strict", "carol");
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_EQ(carol.get(base() + "/auth/profile").status, 401);
+}
+
+// Type oauth2: bob's unconfirmed address is not his identity unless the section trusts it.
+TEST_F(OidcEmail, Oauth2UsesAnUnmarkedEmailOnlyWithTrustEmail) {
+  Browser bob;
+  Page refused = sign_in(bob, "forge", "bob");
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_EQ(bob.get(base() + "/auth/profile").status, 401);
+  Browser alice;
+  Page unmarked = sign_in(alice, "forge", "alice");
+  EXPECT_EQ(unmarked.status, 403) << "GitLab's /user marks no address verified: " << unmarked.body;
+  Browser trusting;
+  Page done = sign_in(trusting, "forge_trusting", "alice");
+  EXPECT_EQ(done.status, 302) << done.body;
+  Page page = trusting.get(base() + "/private/x");
+  EXPECT_NE(page.body.find("email=alice@example.com provider=forge_trusting"), std::string::npos)
+      << page.body;
+}
+
+// A userinfo answer naming sub (or email) twice: we would read the first, oauth2-proxy
+// and mod_auth_openidc the last. Refused, with no session.
+TEST_F(OidcEmail, UserinfoNamingSubOrEmailTwiceIsRefused) {
+  for (const char* mode : {"userinfo_duplicate_sub", "userinfo_duplicate_email"}) {
+    stack_->emulator_call("DELETE", "/_dev/fault");
+    arm("oidc", mode);
+    Browser b;
+    Page refused = sign_in(b, "sso", "alice");
+    EXPECT_EQ(refused.status, 502) << mode << ": " << refused.body;
+    EXPECT_EQ(b.get(base() + "/auth/profile").status, 401) << mode;
+    // The log names the member (its line escapes the quotes).
+    const std::string member = mode == std::string("userinfo_duplicate_sub") ? "sub" : "email";
+    EXPECT_NE(stack_->program_logs().find("naming the member \\\"" + member + "\\\" twice"),
+              std::string::npos)
+        << mode;
+  }
+}
+
 // The same real server, signing with other algorithms.
 TEST(OidcAlgorithms, Es256AndPs256FromTheRealServerVerify) {
   for (const char* alg : {"ES256", "PS256"}) {

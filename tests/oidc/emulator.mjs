@@ -110,7 +110,11 @@ const ID_TOKEN_FAULTS = ['bad_signature', 'wrong_aud', 'multi_aud_no_azp', 'wron
   'future_iat', 'wrong_nonce', 'no_nonce', 'alg_none', 'alg_hs256', 'unknown_kid', 'rotate'];
 const TRANSPORT_FAULTS = ['500', 'html', 'hang'];
 const TRANSPORT_ENDPOINTS = ['discovery', 'jwks', 'token', 'userinfo'];
-const FAULT_MODES = [...ID_TOKEN_FAULTS, 'discovery_issuer', 'iss_param', 'no_iss_param', ...TRANSPORT_FAULTS];
+// Faults in what the server says of the user (ID token and userinfo alike, each answer using one count).
+const CLAIM_FAULTS = ['verified_as_string', 'userinfo_unverified_omitted', 'userinfo_duplicate_sub',
+  'userinfo_duplicate_email'];
+const FAULT_MODES = [...ID_TOKEN_FAULTS, ...CLAIM_FAULTS, 'discovery_issuer', 'iss_param', 'no_iss_param',
+  ...TRANSPORT_FAULTS];
 const COUNTERS = ['discovery', 'jwks', 'authorize', 'token', 'token_errors', 'refresh', 'userinfo', 'revoke', 'user',
   'id_tokens'];
 const HANG_MS = 60_000;
@@ -546,6 +550,9 @@ async function idToken(f, grant, accessToken, nonce, first) {
     Object.assign(payload, userClaims);
   }
 
+  if (takeFaults(f, (x) => x.mode === 'verified_as_string').length && 'email_verified' in payload) {
+    payload.email_verified = String(payload.email_verified); // as Cognito and Apple send it
+  }
   const faults = takeFaults(f, (x) => ID_TOKEN_FAULTS.includes(x.mode));
   st.stats.id_tokens += 1;
   grant.lastFaults = faults;
@@ -718,7 +725,16 @@ function userinfo(f, req, url) {
     c.sub_legacy = createHash('sha256').update(`legacy-${c.sub}`).digest('hex');
     if (c.groups) c.groups_direct = acct.groups;
   }
-  return json(200, c, NO_STORE);
+  const faults = takeFaults(f, (x) => CLAIM_FAULTS.includes(x.mode));
+  if (!faults.length) return json(200, c, NO_STORE);
+  if (faults.includes('verified_as_string') && 'email_verified' in c) c.email_verified = String(c.email_verified);
+  if (faults.includes('userinfo_unverified_omitted')) delete c.email_verified;
+  // Raw text: JSON.stringify cannot name a member twice. The second one is another user's,
+  // which a parser keeping the last member (Go, jansson) would take.
+  let body = JSON.stringify(c);
+  if (faults.includes('userinfo_duplicate_sub')) body = `${body.slice(0, -1)},"sub":"someone-else"}`;
+  if (faults.includes('userinfo_duplicate_email')) body = `${body.slice(0, -1)},"email":"admin@example.com"}`;
+  return new Reply(200, body, 'application/json; charset=utf-8', NO_STORE, `fault ${faults.join(' ')}`);
 }
 
 function gitlabUser(req, url) {
@@ -807,6 +823,7 @@ function devFault(req, url) {
   } else if (q.endpoint !== undefined) {
     throw bad('only 500, html and hang take an endpoint');
   } else if (ID_TOKEN_FAULTS.includes(q.mode)) endpoint = 'id_token';
+  else if (CLAIM_FAULTS.includes(q.mode)) endpoint = 'claims';
   else if (q.mode === 'discovery_issuer') endpoint = 'discovery';
   else endpoint = 'authorize';
   if (q.mode === 'no_iss_param' && !FLAVORS[q.flavor].issParam) throw bad('no_iss_param needs a flavour that sends iss (google, oidc)');

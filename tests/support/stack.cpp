@@ -120,8 +120,10 @@ void Stack::start_oidc() {
   op_port_ = free_port();
   std::vector<std::string> emulator = {"node", source_dir() + "/tests/oidc/emulator.mjs", "--port",
                                        std::to_string(emulator_port_)};
-  for (const char* name : {"google", "gitlab", "sso"})
-    emulator.insert(emulator.end(), {"--client", std::string("oidc-client:oidc-secret:") + cb + name});
+  std::vector<std::string> names = {"google", "gitlab", "sso"};
+  names.insert(names.end(), options_.emulator_providers.begin(), options_.emulator_providers.end());
+  for (const std::string& name : names)
+    emulator.insert(emulator.end(), {"--client", "oidc-client:oidc-secret:" + cb + name});
   emulator_ = Process(emulator, {}, dir_.file("emulator.log"));
   std::vector<std::string> op = {"node",     source_dir() + "/tests/oidc/op.mjs",
                                  "--port",   std::to_string(op_port_),

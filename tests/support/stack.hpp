@@ -27,6 +27,9 @@ struct StackOptions {
   // type oidc) and the emulator ([provider google], [provider gitlab], [provider sso]).
   bool oidc = false;
   std::vector<std::string> op_args; // more op.mjs flags, e.g. {"--alg", "ES256"}
+  // More [provider NAME] sections (in extra_config) whose callback the emulator's client
+  // oidc-client:oidc-secret may be sent back to.
+  std::vector<std::string> emulator_providers;
   // When set, nginx's server { } holds the shipped oauth-fcgi.conf and then these lines
   // instead of the default "/" and /private/ locations. Every conf/nginx/*.conf is copied,
   // only its socket paths changed, beside nginx.conf: `include nginx/oauth-fcgi-protect.conf;`.

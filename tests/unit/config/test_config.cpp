@@ -1080,6 +1080,7 @@ TEST(KnownConfigKeys, ListsEveryDocumentedKeyOnce) {
                                             "provider.base_url",
                                             "provider.graph_version",
                                             "provider.offline_access",
+                                            "provider.trust_email",
                                             "provider.pkce",
                                             "provider.allowed_emails",
                                             "provider.allowed_domains",

@@ -95,3 +95,23 @@ TEST(JsonWrite, SettersPrintCompactAndNulloptIsNull) {
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(json_string(back->get(), "s"), "a\"b");
 }
+
+// Parsers disagree on which of two same-named members counts (cJSON keeps the first, Go
+// and jansson the last): a document naming a member twice, at any depth, is refused.
+TEST(JsonParse, AMemberNamedTwiceAnywhereIsRefused) {
+  for (const char* text : {R"({"sub":"alice","sub":"mallory"})", R"({"a":1,"b":{"email":"x","email":"y"}})",
+                           R"({"keys":[{"kid":"1","kid":"2"}]})", R"([{"n":1},{"m":2,"m":3}])"}) {
+    auto doc = json_parse(text);
+    ASSERT_FALSE(doc.ok()) << text;
+    EXPECT_EQ(doc.error().kind, ErrorKind::provider_error) << text;
+    EXPECT_NE(doc.error().reason.find("twice"), std::string::npos) << doc.error().reason;
+    EXPECT_FALSE(json_parse_object(text).ok()) << text;
+  }
+  auto sub = json_parse(R"({"sub":"alice","sub":"mallory"})");
+  ASSERT_FALSE(sub.ok());
+  EXPECT_NE(sub.error().reason.find("\"sub\""), std::string::npos) << sub.error().reason;
+  EXPECT_EQ(sub.error().reason.find("mallory"), std::string::npos) << "names the member, not its value";
+  // The same name in two different objects is not a duplicate.
+  EXPECT_TRUE(json_parse(R"({"a":{"id":1},"b":{"id":2},"id":3})").ok());
+  EXPECT_TRUE(json_parse(R"([{"id":1},{"id":2}])").ok());
+}

@@ -193,3 +193,40 @@ TEST(Flow, GenericUserinfoIgnoresUnverifiedEmail) {
   EXPECT_FALSE(profile->email.has_value());
   EXPECT_EQ(profile->user(), "ann");
 }
+
+// Two members of one name: which one counts depends on the parser, so neither does.
+TEST(Flow, ProviderAnswersNamingAMemberTwiceAreRefused) {
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
+  auto token = parse_token_response(
+      *p, answer(200, "application/json", R"({"access_token":"a","token_type":"bearer","access_token":"b"})"),
+      0);
+  ASSERT_FALSE(token.ok());
+  EXPECT_EQ(token.error().kind, ErrorKind::provider_error);
+  EXPECT_NE(token.error().reason.find("github token endpoint"), std::string::npos) << token.error().reason;
+  EXPECT_NE(token.error().reason.find("\"access_token\" twice"), std::string::npos) << token.error().reason;
+
+  TokenSet t;
+  t.access_token = "tok";
+  testutil::FakeHttp http;
+  http.on_json("https://api.github.com/user", 200, R"({"login":"octocat","id":583231,"login":"admin"})");
+  auto user = fetch_profile(http, *p, t);
+  ASSERT_FALSE(user.ok());
+  EXPECT_EQ(http_status(user.error().kind), 502);
+  EXPECT_NE(user.error().reason.find("github user endpoint"), std::string::npos) << user.error().reason;
+  EXPECT_NE(user.error().reason.find("\"login\" twice"), std::string::npos) << user.error().reason;
+}
+
+TEST(Flow, GithubEmailsNamingAMemberTwiceGiveNoEmail) {
+  ProviderConfig c = github_test_config();
+  auto p = resolve_provider(c);
+  testutil::FakeHttp http;
+  http.on_json("https://api.github.com/user/emails", 200,
+               R"([{"email":"me@x","primary":true,"verified":true,"email":"admin@x"}])");
+  http.on_json("https://api.github.com/user", 200, R"({"login":"octocat","id":583231,"email":null})");
+  TokenSet t;
+  t.access_token = "tok";
+  auto profile = fetch_profile(http, *p, t);
+  ASSERT_TRUE(profile.ok()) << profile.error().reason;
+  EXPECT_EQ(profile->email, std::nullopt);
+}

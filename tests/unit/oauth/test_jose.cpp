@@ -321,6 +321,15 @@ TEST(Jose, DuplicateMembersAreRefused) {
   EXPECT_NE(parse_reason(make_jwt(header("RS256"), R"({"sub":"a","sub":"b"})", sign)), "");
 }
 
+// A key with two "kid" (or two "n") is read one way here and another way elsewhere.
+TEST(Jose, AKeySetNamingAMemberTwiceIsRefused) {
+  std::string good = jwks({rsa_jwk(rsa_a(), "r1")});
+  ASSERT_TRUE(JwkSet::parse(good).ok());
+  auto twice = JwkSet::parse(jwks({rsa_jwk(rsa_a(), "r1", R"(,"kid":"r2")")}));
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().reason.find("\"kid\" twice"), std::string::npos) << twice.error().reason;
+}
+
 TEST(Jose, TokenOver16KiBIsRefused) {
   std::string big = R"({"sub":"1","pad":")" + std::string(16 * 1024, 'x') + "\"}";
   EXPECT_NE(parse_reason(make_jwt(header("RS256"), big, rsa_signer(rsa_a(), "SHA256"))).find("16 KiB"),

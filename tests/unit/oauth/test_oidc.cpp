@@ -372,3 +372,88 @@ TEST(IdTokenClaims, EachWrongClaimIsRefused) {
   refused(with(R"("sub":"u1")", R"("sub":"")"));
   refused(with(R"("aud":"oauth-fcgi")", R"("aud":42)"));
 }
+
+// ---- oidc_profile: the ID token's claims and userinfo's answer together ----------------
+
+namespace {
+
+// The profile oidc_profile makes of `id_token_claims` and a userinfo answer `userinfo`.
+Result<Profile> merged(const std::string& id_token_claims, const std::string& userinfo) {
+  ProviderConfig c = oidc_config();
+  auto p = resolve_provider(c);
+  p->userinfo_url = "https://sso.example.com/userinfo";
+  FakeHttp http;
+  http.on_json(p->userinfo_url, 200, userinfo);
+  TokenSet t;
+  t.access_token = "at";
+  auto claims_json = json_parse_object(id_token_claims);
+  if (!claims_json.ok()) return claims_json.error();
+  return oidc_profile(http, *p, t, claims_json->get());
+}
+
+} // namespace
+
+// An email is unverified when any source says so: userinfo keeping quiet about it does
+// not overrule an ID token that says false.
+TEST(OidcProfile, AnIdTokenSayingUnverifiedIsNotOverruledByUserinfo) {
+  const std::string unverified = claims(R"(,"email":"a@example.com","email_verified":false)");
+  for (const char* userinfo : {R"({"sub":"u1","email":"a@example.com"})",
+                               R"({"sub":"u1","email":"a@example.com","email_verified":true})",
+                               R"({"sub":"u1","email":"b@example.com","email_verified":"true"})"}) {
+    auto p = merged(unverified, userinfo);
+    ASSERT_TRUE(p.ok()) << p.error().reason;
+    EXPECT_EQ(p->email, std::nullopt) << userinfo;
+  }
+  auto said_as_string = merged(claims(R"(,"email":"a@example.com","email_verified":"false")"),
+                               R"({"sub":"u1","email":"a@example.com"})");
+  ASSERT_TRUE(said_as_string.ok());
+  EXPECT_EQ(said_as_string->email, std::nullopt);
+}
+
+TEST(OidcProfile, AnEmailIsVerifiedWhenOneSourceSaysSoAndNoneSaysFalse) {
+  auto from_id_token =
+      merged(claims(R"(,"email":"a@example.com","email_verified":true)"), R"({"sub":"u1","name":"Ann"})");
+  ASSERT_TRUE(from_id_token.ok());
+  EXPECT_EQ(from_id_token->email, "a@example.com");
+  EXPECT_EQ(from_id_token->name, "Ann");
+  auto from_userinfo = merged(claims(R"(,"email":"a@example.com")"),
+                              R"({"sub":"u1","email":"a@example.com","email_verified":"true"})");
+  ASSERT_TRUE(from_userinfo.ok());
+  EXPECT_EQ(from_userinfo->email, "a@example.com");
+  auto userinfo_says_false = merged(claims(R"(,"email":"a@example.com","email_verified":true)"),
+                                    R"({"sub":"u1","email":"a@example.com","email_verified":false})");
+  ASSERT_TRUE(userinfo_says_false.ok());
+  EXPECT_EQ(userinfo_says_false->email, std::nullopt);
+  auto nobody_says = merged(claims(R"(,"email":"a@example.com")"), R"({"sub":"u1","email":"a@example.com"})");
+  ASSERT_TRUE(nobody_says.ok());
+  EXPECT_EQ(nobody_says->email, std::nullopt);
+}
+
+// Two "sub" in userinfo: we would read the first, Go (oauth2-proxy) and jansson
+// (mod_auth_openidc) the last. Refused, as a duplicated claim in the ID token is.
+TEST(OidcProfile, AUserinfoNamingSubOrEmailTwiceIsRefused) {
+  const std::string good = claims(R"(,"email":"a@example.com","email_verified":true)");
+  for (const char* userinfo :
+       {R"({"sub":"u1","email_verified":true,"sub":"u2"})",
+        R"({"sub":"u1","email":"a@example.com","email_verified":true,"email":"root@example.com"})"}) {
+    auto p = merged(good, userinfo);
+    ASSERT_FALSE(p.ok()) << userinfo;
+    EXPECT_EQ(p.error().kind, ErrorKind::provider_error);
+    EXPECT_NE(p.error().reason.find("sso user endpoint"), std::string::npos) << p.error().reason;
+    EXPECT_NE(p.error().reason.find("twice"), std::string::npos) << p.error().reason;
+  }
+}
+
+TEST(OidcDiscovery, ADocumentNamingAMemberTwiceIsRefused) {
+  ProviderConfig c = oidc_config();
+  MemoryStore store;
+  FakeHttp http;
+  // The second token_endpoint would win in another parser.
+  http.on_json(kDiscoveryUrl, 200, discovery(R"(,"token_endpoint":"https://evil.example/token")"));
+  auto p = resolve_provider(c);
+  auto r = discover(*p, store, http);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::provider_error);
+  EXPECT_NE(r.error().reason.find("\"token_endpoint\" twice"), std::string::npos) << r.error().reason;
+  EXPECT_TRUE(store.keys().empty()) << "nothing refused is cached";
+}

@@ -95,3 +95,51 @@ TEST(NormalizeProfile, ADocumentWithoutIdIsAProviderError) {
   EXPECT_EQ(p.error().kind, ErrorKind::provider_error);
   EXPECT_EQ(p.error().reason, "the user document from github has no id");
 }
+
+// Cognito and Apple send email_verified as a string: "false" is not "not false".
+TEST(NormalizeProfile, EmailVerifiedAsTheStringFalseIsUnverified) {
+  for (const char* said : {R"("false")", "false", R"("FALSE")", R"("no")", "0", "1", "null", R"("")", "{}"}) {
+    std::string text = std::string(R"({"sub":"108","email":"a@example.com","email_verified":)") + said + "}";
+    Json user = testutil::parse_json(text.c_str());
+    auto p = normalize_profile(provider_of(ProviderType::oidc, "corp"), user.get());
+    ASSERT_TRUE(p.ok()) << text;
+    EXPECT_EQ(p->email, std::nullopt) << text;
+    EXPECT_EQ(p->user(), "108") << text;
+  }
+  for (const char* said : {"true", R"("true")"}) {
+    std::string text = std::string(R"({"sub":"108","email":"a@example.com","email_verified":)") + said + "}";
+    Json user = testutil::parse_json(text.c_str());
+    auto p = normalize_profile(provider_of(ProviderType::google, "google"), user.get());
+    ASSERT_TRUE(p.ok()) << text;
+    EXPECT_EQ(p->email, "a@example.com") << text;
+  }
+}
+
+// Verified only when the provider says so: an address without email_verified is no identity.
+TEST(NormalizeProfile, AnOpenIdEmailWithoutEmailVerifiedIsNotUsed) {
+  Json user = testutil::parse_json(R"({"sub":"108","email":"a@example.com"})");
+  for (ProviderType t : {ProviderType::oidc, ProviderType::google, ProviderType::gitlab}) {
+    auto p = normalize_profile(provider_of(t, "corp"), user.get());
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(p->email, std::nullopt);
+  }
+}
+
+// A plain OAuth2 server's "email" is whatever the account typed in: used for access
+// rules only when the server marks it verified (email_verified or verified).
+TEST(NormalizeProfile, Oauth2UsesOnlyAnEmailTheServerMarksVerified) {
+  auto email_of = [](const char* text) {
+    Json user = testutil::parse_json(text);
+    auto p = normalize_profile(provider_of(ProviderType::oauth2, "forge"), user.get());
+    EXPECT_TRUE(p.ok()) << text;
+    return p.ok() ? p->email : std::nullopt;
+  };
+  EXPECT_EQ(email_of(R"({"id":12,"username":"bob","email":"bob@example.org"})"), std::nullopt);
+  EXPECT_EQ(email_of(R"({"id":12,"email":"bob@example.org","verified":"false"})"), std::nullopt);
+  EXPECT_EQ(email_of(R"({"id":12,"email":"bob@example.org","email_verified":true})"), "bob@example.org");
+  EXPECT_EQ(email_of(R"({"id":12,"email":"bob@example.org","verified":true})"), "bob@example.org");
+  EXPECT_EQ(email_of(R"({"id":12,"email":"bob@example.org","verified":"true"})"), "bob@example.org");
+  // Two marks that disagree: false wins.
+  EXPECT_EQ(email_of(R"({"id":12,"email":"bob@example.org","verified":true,"email_verified":false})"),
+            std::nullopt);
+}

@@ -187,6 +187,8 @@ TEST(FacebookFlow, DebugTokenOfAnotherAppOrUserIsRefused) {
            R"({"data":{"error":{"code":190,"message":"bad"},"is_valid":false,"scopes":[]}})",
            R"({"data":{"app_id":"1234567890","type":"PAGE","is_valid":true,"user_id":"10001"}})",
            R"({"data":{"app_id":"1234567890","type":"USER","is_valid":true}})",
+           // Two user_id: Graph's token is for one, another parser would read the other.
+           R"({"data":{"app_id":"1234567890","is_valid":true,"user_id":"10001","user_id":"1"}})",
        }) {
     FakeHttp http;
     http.on_json(std::string(kGraph) + "/oauth/access_token", 200,

@@ -42,8 +42,8 @@ TEST(ProviderTypes, NamesRoundTrip) {
 }
 
 TEST(ProviderTypes, TypeOnlyKeysNameTheTypesThatTakeThem) {
-  EXPECT_EQ(type_only_keys(),
-            (std::vector<std::string>{"graph_version", "base_url", "issuer", "offline_access"}));
+  EXPECT_EQ(type_only_keys(), (std::vector<std::string>{"graph_version", "base_url", "trust_email", "issuer",
+                                                        "offline_access"}));
   EXPECT_EQ(types_taking("base_url"), "type gitlab");
   EXPECT_EQ(types_taking("graph_version"), "type facebook");
   EXPECT_EQ(types_taking("issuer"), "types oidc and google");
