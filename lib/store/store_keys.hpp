@@ -60,6 +60,9 @@ Lookup open_found(const Keys& keys, std::string_view key, Lookup found);
 // SET key seal(plain) PX ttl.
 Result<void> put_sealed(Store& store, const Keys& keys, std::string_view key, std::string_view plain,
                         std::chrono::milliseconds ttl);
+// SET key seal(plain) XX PX ttl: only while key exists; true when written.
+Result<bool> rewrite_sealed(Store& store, const Keys& keys, std::string_view key, std::string_view plain,
+                            std::chrono::milliseconds ttl);
 // GET key, opened.
 Lookup get_sealed(Store& store, const Keys& keys, std::string_view key);
 
