@@ -21,11 +21,20 @@ Error oidc_error(const Provider& p, const std::string& why) {
   return make_error(ErrorKind::provider_error, p.name + " " + why);
 }
 
-// https://, or http:// on loopback (tests, a server on this host): as the config demands.
-bool acceptable_endpoint(const std::string& url) {
+// Whether url names a loopback host (any scheme parse_url takes).
+bool on_loopback(const std::string& url) {
+  auto parts = parse_url(url);
+  return parts.ok() && is_loopback_host(parts->host);
+}
+
+// https://; http:// only on loopback, and only for an issuer on loopback itself (tests,
+// a server on this host): a remote issuer naming http://127.0.0.1 would have us send the
+// code and the client secret in clear to whatever listens on this host.
+bool acceptable_endpoint(const std::string& url, bool issuer_on_loopback) {
   auto parts = parse_url(url);
   if (!parts.ok() || url.find('#') != std::string::npos) return false;
-  return parts->scheme == "https" || is_loopback_host(parts->host);
+  if (parts->scheme == "https") return true;
+  return parts->scheme == "http" && issuer_on_loopback && is_loopback_host(parts->host);
 }
 
 std::vector<std::string> string_array(const cJSON* o, const char* key) {
@@ -106,10 +115,10 @@ constexpr std::size_t kEndpointCount = std::size(kEndpoints);
 struct Discovery {
   struct Url {
     std::optional<std::string> url;
-    bool acceptable = false; // acceptable_endpoint(url)
+    bool acceptable = false; // acceptable_endpoint(url, issuer on loopback)
   };
   std::optional<std::string> issuer;
-  Url endpoints[kEndpointCount];
+  Url endpoints[kEndpointCount]; // acceptable for the document's issuer
   std::vector<std::string> response_types, auth_methods;
   std::vector<std::string> id_token_algs; // those of kSupportedAlgs it signs with
   bool iss_parameter_supported = false;
@@ -120,9 +129,12 @@ namespace {
 Discovery read_discovery(const cJSON* d) {
   Discovery doc;
   doc.issuer = json_string(d, "issuer");
+  // apply() takes the document only when its issuer is the provider's exactly.
+  const bool loopback_issuer = doc.issuer && on_loopback(*doc.issuer);
   for (std::size_t i = 0; i < kEndpointCount; ++i) {
     doc.endpoints[i].url = json_string(d, kEndpoints[i].key);
-    doc.endpoints[i].acceptable = doc.endpoints[i].url && acceptable_endpoint(*doc.endpoints[i].url);
+    doc.endpoints[i].acceptable =
+        doc.endpoints[i].url && acceptable_endpoint(*doc.endpoints[i].url, loopback_issuer);
   }
   doc.response_types = string_array(d, "response_types_supported");
   // Core 3.1.3.7: RS256 is the default when the server doesn't say.
@@ -154,7 +166,7 @@ Result<void> apply(Provider& p, const Discovery& d) {
     }
     if (!u.acceptable)
       return oidc_error(p, std::string("discovery document's ") + e.key +
-                               " is not https:// (http:// only on loopback)");
+                               " is not https:// (http:// only on loopback, for an issuer on loopback)");
     urls[i] = &*u.url;
   }
   if (!d.response_types.empty() && !contains(d.response_types, "code"))

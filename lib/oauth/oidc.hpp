@@ -74,8 +74,9 @@ DiscoveryCache& process_discovery_cache();
 // Reads issuer + /.well-known/openid-configuration (from the process cache, else from
 // Redis, else over HTTP), checks that its issuer is ours exactly, and fills the
 // endpoints the config didn't set, jwks_uri, the RFC 9207 flag, the ID token algorithms
-// and the client auth method. A cached copy that does not fit the provider is dropped
-// (process and Redis) and fetched again, once.
+// and the client auth method. Endpoints must be https://, or http:// on loopback when
+// the issuer is on loopback too. A cached copy that does not fit the provider is
+// dropped (process and Redis) and fetched again, once.
 Result<void> discover(Provider& provider, Store& store, HttpClient& http,
                       DiscoveryCache& cache = process_discovery_cache());
 

@@ -338,6 +338,71 @@ TEST(OidcDiscovery, TransportAndShapeFailuresAreProviderErrors) {
   EXPECT_TRUE(store.keys().empty()) << "nothing bad is cached";
 }
 
+// ---- a discovery document naming plain-http endpoints --------------------------------
+
+// An https issuer on another host names http://127.0.0.1 for its token endpoint: the
+// code and client secret would go in clear to whatever listens on this host.
+TEST(OidcDiscovery, AnIssuerElsewhereMayNotNameLoopbackHttpEndpoints) {
+  const std::string issuer = "https://op.example.test";
+  for (const char* key :
+       {"token_endpoint", "authorization_endpoint", "jwks_uri", "userinfo_endpoint", "revocation_endpoint"}) {
+    std::map<std::string, std::string> urls = {{"authorization_endpoint", "https://op.example.test/auth"},
+                                               {"token_endpoint", "https://op.example.test/token"},
+                                               {"jwks_uri", "https://op.example.test/jwks"},
+                                               {"userinfo_endpoint", "https://op.example.test/userinfo"},
+                                               {"revocation_endpoint", "https://op.example.test/revoke"}};
+    urls[key] = "http://127.0.0.1:8765/" + std::string(key);
+    std::string doc = R"({"issuer":")" + issuer + R"(","response_types_supported":["code"])";
+    for (const auto& [k, v] : urls)
+      doc += ",\"" + k + "\":\"" + v + "\"";
+    doc += "}";
+    ProviderConfig c = oidc_config();
+    c.issuer = issuer;
+    MemoryStore store;
+    FakeHttp http;
+    http.on_json(issuer + "/.well-known/openid-configuration", 200, doc);
+    DiscoveryCache cache;
+    auto p = resolve_provider(c);
+    auto r = discover(*p, store, http, cache);
+    ASSERT_FALSE(r.ok()) << key << " http://127.0.0.1 was accepted for an https issuer elsewhere";
+    EXPECT_EQ(r.error().kind, ErrorKind::provider_error);
+    EXPECT_NE(r.error().reason.find(key), std::string::npos) << r.error().reason;
+    EXPECT_NE(r.error().reason.find("https://"), std::string::npos) << r.error().reason;
+    EXPECT_TRUE(p->token_url.empty()) << "nothing applied";
+    for (const auto& req : http.requests)
+      EXPECT_EQ(req.url.find("127.0.0.1"), std::string::npos) << "asked " << req.url;
+    EXPECT_TRUE(store.keys().empty()) << "nothing refused is kept";
+  }
+}
+
+// An issuer on this host (a server in a test, a local IdP) may use http:// on loopback.
+TEST(OidcDiscovery, AnIssuerOnLoopbackMayNameLoopbackHttpEndpoints) {
+  for (const std::string issuer : {"http://127.0.0.1:8765", "https://localhost:8765/realms/x"}) {
+    std::string doc =
+        R"({"issuer":")" + issuer +
+        R"(","response_types_supported":["code"],)"
+        R"("authorization_endpoint":"http://127.0.0.1:8765/auth",)"
+        R"("token_endpoint":"http://localhost:8765/token","jwks_uri":"http://[::1]:8765/jwks"})";
+    ProviderConfig c = oidc_config();
+    c.issuer = issuer;
+    MemoryStore store;
+    FakeHttp http;
+    http.on_json(issuer + "/.well-known/openid-configuration", 200, doc);
+    DiscoveryCache cache;
+    auto p = resolve_provider(c);
+    auto r = discover(*p, store, http, cache);
+    ASSERT_TRUE(r.ok()) << issuer << ": " << r.error().reason;
+    EXPECT_EQ(p->token_url, "http://localhost:8765/token");
+  }
+  // Loopback issuer or not, http:// to another host is never taken.
+  std::string doc =
+      R"({"issuer":"http://127.0.0.1:8765","authorization_endpoint":"http://127.0.0.1:8765/a",)"
+      R"("token_endpoint":"http://op.example.test/token","jwks_uri":"http://127.0.0.1:8765/j"})";
+  ProviderConfig c = oidc_config();
+  c.issuer = "http://127.0.0.1:8765";
+  EXPECT_FALSE(apply_doc(c, doc).ok());
+}
+
 TEST(IdTokenClaims, AGoodTokenPasses) {
   EXPECT_TRUE(check(claims()).ok());
   EXPECT_TRUE(check(claims(R"(,"azp":"oauth-fcgi")")).ok());
