@@ -46,7 +46,7 @@ void revoke_orphaned(Context& ctx, const Provider& p, const TokenSet& tokens) {
 // nonce) and name the same user; otherwise the one from the sign-in stays.
 void keep_verified_id_token(Context& ctx, HttpClient& http, const Provider& p, const Session& s, TokenSet& t,
                             long now) {
-  auto claims = verify_id_token(p, ctx.store, http, t.id_token, "", now);
+  auto claims = verify_id_token(p, ctx.store, ctx.keys, http, t.id_token, "", now);
   std::string why;
   if (!claims.ok())
     why = claims.error().reason;
