@@ -55,7 +55,8 @@ Result<std::pair<TokenSet, Profile>> sign_in(Context& ctx, const Provider& provi
   if (!tokens.ok()) return tokens.error();
   Result<Profile> profile = make_error(ErrorKind::internal, "no profile");
   if (provider.openid) {
-    auto claims = verify_id_token(provider, ctx.store, ctx.http, tokens->id_token, login.nonce, now);
+    auto claims =
+        verify_id_token(provider, ctx.store, ctx.keys, ctx.http, tokens->id_token, login.nonce, now);
     if (!claims.ok()) return claims.error();
     profile = oidc_profile(ctx.http, provider, *tokens, claims->get());
   } else {

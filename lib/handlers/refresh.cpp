@@ -4,6 +4,7 @@
 #include "flow.hpp"
 #include "lease_http.hpp"
 #include "oidc.hpp"
+#include "revoke.hpp"
 
 namespace oauthfcgi {
 namespace {
@@ -25,11 +26,27 @@ Error end_session(Context& ctx, AuthStore& auth, std::string_view cookie, const 
   return why;
 }
 
+// The session ended (a logout) while its token was refreshed: the new tokens were stored
+// nowhere, and are revoked where the provider can, so none outlives the sign-out.
+// Never fails: the outcome is logged.
+void revoke_orphaned(Context& ctx, const Provider& p, const TokenSet& tokens) {
+  auto outcome = revoke_tokens(ctx.http, p, tokens, ctx.clock.now());
+  LogFields fields = {{"provider", p.name}};
+  if (outcome.ok()) {
+    fields.emplace_back("revocation", revocation_name(*outcome));
+    ctx.log.info("refreshed_tokens_revoked", fields);
+    return;
+  }
+  fields.emplace_back("revocation", "failed");
+  fields.emplace_back("reason", outcome.error().reason);
+  ctx.log.warn("refreshed_tokens_revoked", fields);
+}
+
 // OIDC Core 12.2: an ID token in a refresh answer must verify like the first one (no
 // nonce) and name the same user; otherwise the one from the sign-in stays.
 void keep_verified_id_token(Context& ctx, HttpClient& http, const Provider& p, const Session& s, TokenSet& t,
                             long now) {
-  auto claims = verify_id_token(p, ctx.store, http, t.id_token, "", now);
+  auto claims = verify_id_token(p, ctx.store, ctx.keys, http, t.id_token, "", now);
   std::string why;
   if (!claims.ok())
     why = claims.error().reason;
@@ -61,13 +78,14 @@ Result<Session> refresh_as_owner(Context& ctx, const Provider& p, AuthStore& aut
   TokenSet t = std::move(renewed.value());
   if (p.openid && t.id_token != s.tokens.id_token) keep_verified_id_token(ctx, http, p, s, t, now);
   s.tokens = std::move(t);
-  // A logout while the provider answered wins: the session is not written back.
-  auto exists = auth.session_exists(cookie);
-  if (!exists.ok()) return exists.error();
-  if (!*exists)
+  // A logout while the provider answered wins: the session is written back only while
+  // it still exists (SET XX, one step: no gap between a check and the write).
+  auto put = auth.rewrite_session(cookie, s, session_ttl(s, ctx.config.session, ctx.clock.now()));
+  if (!put.ok()) return put.error();
+  if (!*put) {
+    revoke_orphaned(ctx, p, s.tokens);
     return make_error(ErrorKind::unauthenticated, "the session ended while its token was refreshed");
-  if (auto put = auth.put_session(cookie, s, session_ttl(s, ctx.config.session, ctx.clock.now())); !put.ok())
-    return put.error();
+  }
   ctx.log.info("token_refreshed", {{"provider", p.name}, {"user", s.profile.user()}});
   return s;
 }
@@ -147,8 +165,10 @@ Result<Session> update_session(Context& ctx, std::string_view cookie,
   if (!stored->has_value()) return make_error(ErrorKind::unauthenticated, "the session has ended");
   Session s = std::move(**stored);
   change(s);
-  if (auto put = auth.put_session(cookie, s, session_ttl(s, ctx.config.session, ctx.clock.now())); !put.ok())
-    return put.error();
+  // Only while it still exists: a logout since the read above is not undone.
+  auto put = auth.rewrite_session(cookie, s, session_ttl(s, ctx.config.session, ctx.clock.now()));
+  if (!put.ok()) return put.error();
+  if (!*put) return make_error(ErrorKind::unauthenticated, "the session ended while it was updated");
   return s;
 }
 

@@ -9,7 +9,9 @@
 // answers (lease_http.hpp, on the worker's own thread and Redis connection). The
 // others wait for the lock to go (bounded by [http] timeout_ms) and use what the
 // owner stored. Every rewrite of a stored session holds the same lock, so a profile
-// update can't put back a refresh token the provider has already rotated away.
+// update can't put back a refresh token the provider has already rotated away, and
+// is written only while the session still exists (SET XX): a logout, which takes no
+// lock, is never undone; the tokens a refresh got meanwhile are revoked, not stored.
 #pragma once
 
 #include <chrono>
@@ -34,7 +36,7 @@ bool token_expiring(const TokenSet& tokens, long now);
 // not expiring comes back as is. With `force` (the provider refused the token), it is
 // refreshed whatever its expiry, unless another request already replaced it.
 // Errors: unauthenticated when the session has ended (invalid_grant, nothing to
-// refresh with, logged out meanwhile; the record is deleted); provider_error or
+// refresh with, logged out meanwhile; the record is deleted, or stays deleted); provider_error or
 // provider_timeout when the provider failed the refresh (the session is kept).
 Result<Session> fresh_tokens(Context& ctx, const Provider& provider, std::string_view cookie, Session session,
                              bool force);

@@ -12,7 +12,8 @@ Result<Provider> ready_provider(const ProviderConfig& config, Context& ctx) {
   // A github_orgs rule needs the user's private memberships too.
   if (needs_github_orgs(ctx.config, config) && !config.scope_set) provider->scope.push_back("read:org");
   if (!provider->openid) return provider;
-  if (auto discovered = discover(*provider, ctx.store, ctx.http); !discovered.ok()) return discovered.error();
+  if (auto discovered = discover(*provider, ctx.store, ctx.keys, ctx.http); !discovered.ok())
+    return discovered.error();
   return provider;
 }
 

@@ -21,11 +21,20 @@ Error oidc_error(const Provider& p, const std::string& why) {
   return make_error(ErrorKind::provider_error, p.name + " " + why);
 }
 
-// https://, or http:// on loopback (tests, a server on this host): as the config demands.
-bool acceptable_endpoint(const std::string& url) {
+// Whether url names a loopback host (any scheme parse_url takes).
+bool on_loopback(const std::string& url) {
+  auto parts = parse_url(url);
+  return parts.ok() && is_loopback_host(parts->host);
+}
+
+// https://; http:// only on loopback, and only for an issuer on loopback itself (tests,
+// a server on this host): a remote issuer naming http://127.0.0.1 would have us send the
+// code and the client secret in clear to whatever listens on this host.
+bool acceptable_endpoint(const std::string& url, bool issuer_on_loopback) {
   auto parts = parse_url(url);
   if (!parts.ok() || url.find('#') != std::string::npos) return false;
-  return parts->scheme == "https" || is_loopback_host(parts->host);
+  if (parts->scheme == "https") return true;
+  return parts->scheme == "http" && issuer_on_loopback && is_loopback_host(parts->host);
 }
 
 std::vector<std::string> string_array(const cJSON* o, const char* key) {
@@ -53,13 +62,15 @@ struct Fetched {
   bool stored = false;     // fetched over HTTP and written to Redis with the TTL
 };
 
-// A cached document, or a fresh one (then cached). Caching is best effort: with
-// Redis away the request fails elsewhere with 503 anyway.
-Result<Fetched> cached_get(const Provider& p, Store& store, HttpClient& http, const std::string& key,
-                           const std::string& url, std::chrono::seconds ttl, bool fresh,
-                           std::string_view what) {
+// A cached document, or a fresh one (then cached). The Redis copy is sealed like a
+// session: one that does not open (written by someone else, or before sealing) is
+// fetched again and overwritten. Caching is best effort: with Redis away the request
+// fails elsewhere with 503 anyway; a document too large to store is just not cached.
+Result<Fetched> cached_get(const Provider& p, Store& store, const Keys& keys, HttpClient& http,
+                           const std::string& key, const std::string& url, std::chrono::seconds ttl,
+                           bool fresh, std::string_view what) {
   if (!fresh) {
-    auto cached = store.get(key);
+    auto cached = get_sealed(store, keys, key);
     if (!cached.ok()) return cached.error();
     if (cached->has_value()) return Fetched{std::move(**cached), true, false};
   }
@@ -67,12 +78,12 @@ Result<Fetched> cached_get(const Provider& p, Store& store, HttpClient& http, co
   if (!response.ok()) return response.error();
   auto json = json_answer(p, *response, what);
   if (!json.ok()) return json.error();
-  bool stored = response->body.size() <= kMaxStoreValueBytes && store.set(key, response->body, ttl).ok();
+  bool stored = put_sealed(store, keys, key, response->body, ttl).ok();
   return Fetched{std::move(response->body), false, stored};
 }
 
-Result<JwkSet> load_jwks(const Provider& p, Store& store, HttpClient& http, bool fresh) {
-  auto got = cached_get(p, store, http, jwks_key(p.jwks_uri), p.jwks_uri, kJwksTtl, fresh, "jwks_uri");
+Result<JwkSet> load_jwks(const Provider& p, Store& store, const Keys& keys, HttpClient& http, bool fresh) {
+  auto got = cached_get(p, store, keys, http, jwks_key(p.jwks_uri), p.jwks_uri, kJwksTtl, fresh, "jwks_uri");
   if (!got.ok()) return got.error();
   auto set = JwkSet::parse(got->text);
   if (!set.ok()) {
@@ -106,10 +117,10 @@ constexpr std::size_t kEndpointCount = std::size(kEndpoints);
 struct Discovery {
   struct Url {
     std::optional<std::string> url;
-    bool acceptable = false; // acceptable_endpoint(url)
+    bool acceptable = false; // acceptable_endpoint(url, issuer on loopback)
   };
   std::optional<std::string> issuer;
-  Url endpoints[kEndpointCount];
+  Url endpoints[kEndpointCount]; // acceptable for the document's issuer
   std::vector<std::string> response_types, auth_methods;
   std::vector<std::string> id_token_algs; // those of kSupportedAlgs it signs with
   bool iss_parameter_supported = false;
@@ -120,9 +131,12 @@ namespace {
 Discovery read_discovery(const cJSON* d) {
   Discovery doc;
   doc.issuer = json_string(d, "issuer");
+  // apply() takes the document only when its issuer is the provider's exactly.
+  const bool loopback_issuer = doc.issuer && on_loopback(*doc.issuer);
   for (std::size_t i = 0; i < kEndpointCount; ++i) {
     doc.endpoints[i].url = json_string(d, kEndpoints[i].key);
-    doc.endpoints[i].acceptable = doc.endpoints[i].url && acceptable_endpoint(*doc.endpoints[i].url);
+    doc.endpoints[i].acceptable =
+        doc.endpoints[i].url && acceptable_endpoint(*doc.endpoints[i].url, loopback_issuer);
   }
   doc.response_types = string_array(d, "response_types_supported");
   // Core 3.1.3.7: RS256 is the default when the server doesn't say.
@@ -154,7 +168,7 @@ Result<void> apply(Provider& p, const Discovery& d) {
     }
     if (!u.acceptable)
       return oidc_error(p, std::string("discovery document's ") + e.key +
-                               " is not https:// (http:// only on loopback)");
+                               " is not https:// (http:// only on loopback, for an issuer on loopback)");
     urls[i] = &*u.url;
   }
   if (!d.response_types.empty() && !contains(d.response_types, "code"))
@@ -229,7 +243,7 @@ Result<void> apply_discovery(Provider& p, const cJSON* d) {
   return apply(p, read_discovery(d));
 }
 
-Result<void> discover(Provider& p, Store& store, HttpClient& http, DiscoveryCache& cache) {
+Result<void> discover(Provider& p, Store& store, const Keys& keys, HttpClient& http, DiscoveryCache& cache) {
   // Keyed by the issuer, as the Redis key is (whose hash is left for a miss).
   std::shared_ptr<const Discovery> known = cache.find(p.issuer);
   if (known) {
@@ -250,7 +264,7 @@ Result<void> discover(Provider& p, Store& store, HttpClient& http, DiscoveryCach
   const std::string url = base + "/.well-known/openid-configuration";
   for (;; fresh = true) {
     const DiscoveryCache::Clock::time_point asked = cache.now();
-    auto got = cached_get(p, store, http, key, url, kDiscoveryTtl, fresh, "discovery");
+    auto got = cached_get(p, store, keys, http, key, url, kDiscoveryTtl, fresh, "discovery");
     if (!got.ok()) return got.error();
     auto json = json_parse_object(got->text);
     std::shared_ptr<Discovery> doc;
@@ -303,22 +317,22 @@ Result<void> check_id_token_claims(const cJSON* c, const std::string& issuer, co
   return {};
 }
 
-Result<Json> verify_id_token(const Provider& p, Store& store, HttpClient& http, std::string_view id_token,
-                             std::string_view nonce, long now) {
+Result<Json> verify_id_token(const Provider& p, Store& store, const Keys& keys, HttpClient& http,
+                             std::string_view id_token, std::string_view nonce, long now) {
   if (id_token.empty()) return oidc_error(p, "token endpoint answered without an id_token");
   auto jws = parse_jws(id_token);
   if (!jws.ok()) return oidc_error(p, "ID token refused: " + jws.error().reason);
-  auto keys = load_jwks(p, store, http, false);
-  if (!keys.ok()) return keys.error();
-  if (!keys->has_key_for(*jws)) {
+  auto set = load_jwks(p, store, keys, http, false);
+  if (!set.ok()) return set.error();
+  if (!set->has_key_for(*jws)) {
     // Key rotation: fetch the JWKS again, at most once per interval for this server.
     auto allowed = store.set_if_absent(jwks_refetch_key(p.jwks_uri), "1", kJwksRefetchInterval);
     if (allowed.ok() && *allowed) {
-      keys = load_jwks(p, store, http, true);
-      if (!keys.ok()) return keys.error();
+      set = load_jwks(p, store, keys, http, true);
+      if (!set.ok()) return set.error();
     }
   }
-  if (auto verified = verify_jws(*jws, *keys, p.id_token_algs); !verified.ok())
+  if (auto verified = verify_jws(*jws, *set, p.id_token_algs); !verified.ok())
     return oidc_error(p, "ID token refused: " + verified.error().reason);
   if (auto checked = check_id_token_claims(jws->payload.get(), p.issuer, p.config->client_id, nonce, now);
       !checked.ok())

@@ -1,5 +1,5 @@
 // OpenID Connect (Core 1.0, Discovery 1.0, RFC 9207): the discovery document and
-// the JWKS, both cached in Redis with a TTL (the discovery document also in the
+// the JWKS, both cached in Redis (sealed) with a TTL (the discovery document also in the
 // process, DiscoveryCache); ID token validation (signature via jose.hpp, then iss,
 // aud/azp, exp/iat, nonce); the profile from the claims and userinfo.
 #pragma once
@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "clock.hpp"
+#include "crypto.hpp"
 #include "error.hpp"
 #include "http_client.hpp"
 #include "json.hpp"
@@ -74,18 +75,21 @@ DiscoveryCache& process_discovery_cache();
 // Reads issuer + /.well-known/openid-configuration (from the process cache, else from
 // Redis, else over HTTP), checks that its issuer is ours exactly, and fills the
 // endpoints the config didn't set, jwks_uri, the RFC 9207 flag, the ID token algorithms
-// and the client auth method. A cached copy that does not fit the provider is dropped
-// (process and Redis) and fetched again, once.
-Result<void> discover(Provider& provider, Store& store, HttpClient& http,
+// and the client auth method. Endpoints must be https://, or http:// on loopback when
+// the issuer is on loopback too. The Redis copy is sealed with `keys` (store_keys.hpp);
+// one that does not open is fetched again. A cached copy that does not fit the provider
+// is dropped (process and Redis) and fetched again, once.
+Result<void> discover(Provider& provider, Store& store, const Keys& keys, HttpClient& http,
                       DiscoveryCache& cache = process_discovery_cache());
 
 // Checks a parsed discovery document against the provider and applies it; on an error
 // the provider is left as it was.
 Result<void> apply_discovery(Provider& provider, const cJSON* document);
 
-// The ID token: signature against the issuer's JWKS (refetched once on an unknown
-// kid), then the claims. Returns the claims.
-Result<Json> verify_id_token(const Provider& provider, Store& store, HttpClient& http,
+// The ID token: signature against the issuer's JWKS (its Redis copy sealed with `keys`
+// like the discovery document; refetched once on an unknown kid), then the claims.
+// Returns the claims.
+Result<Json> verify_id_token(const Provider& provider, Store& store, const Keys& keys, HttpClient& http,
                              std::string_view id_token, std::string_view nonce, long now);
 
 // The claims alone (OIDC Core 3.1.3.7): iss, sub, aud (and azp when several

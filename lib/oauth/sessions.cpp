@@ -154,6 +154,13 @@ Result<void> AuthStore::put_session(std::string_view cookie_value, const Session
   return put_sealed(store_, keys_, session_key(cookie_value), encode_session(session), ttl);
 }
 
+Result<bool> AuthStore::rewrite_session(std::string_view cookie_value, const Session& session,
+                                        std::chrono::seconds ttl) {
+  if (!session.tokens_read)
+    return make_error(ErrorKind::internal, "a session read without its tokens can't be written back");
+  return rewrite_sealed(store_, keys_, session_key(cookie_value), encode_session(session), ttl);
+}
+
 Result<std::optional<Session>> AuthStore::get_session(std::string_view cookie_value) {
   Lookup found = get_sealed(store_, keys_, session_key(cookie_value));
   if (!found.ok()) return found.error();
@@ -200,12 +207,6 @@ Result<AuthStore::Taken> AuthStore::take_session(std::string_view cookie_value) 
   Lookup plain = open_found(keys_, key, std::move(found));
   if (plain.ok() && plain->has_value()) taken.session = decode_session(**plain);
   return taken;
-}
-
-Result<bool> AuthStore::session_exists(std::string_view cookie_value) {
-  auto left = store_.ttl(session_key(cookie_value));
-  if (!left.ok()) return left.error();
-  return left->has_value();
 }
 
 } // namespace oauthfcgi

@@ -64,7 +64,12 @@ public:
   // The state's record, once. nullopt: unknown, expired, already used or unreadable.
   Result<std::optional<LoginState>> take_state(std::string_view state);
 
+  // A new session (the callback): SET.
   Result<void> put_session(std::string_view cookie_value, const Session& session, std::chrono::seconds ttl);
+  // A stored session written back (refresh, profile update): only while it still exists
+  // (SET XX), so a logout meanwhile is never undone. false: the session has ended.
+  Result<bool> rewrite_session(std::string_view cookie_value, const Session& session,
+                               std::chrono::seconds ttl);
   // nullopt: no such session, or one this server can't read (secret changed).
   Result<std::optional<Session>> get_session(std::string_view cookie_value);
   // A session in use (check, profile): past its absolute end it is deleted and
@@ -87,8 +92,6 @@ public:
   std::string session_key(std::string_view cookie_value) const;
   // The session's lock (lock.hpp's StoreLock): one writer at a time across processes and hosts.
   std::string lock_key(std::string_view cookie_value) const;
-  // Whether the session record is still there (not ended meanwhile), without reading it.
-  Result<bool> session_exists(std::string_view cookie_value);
 
 private:
   Store& store_;

@@ -290,6 +290,18 @@ Result<bool> RedisStore::set_if_absent(std::string_view key, std::string_view va
   return impl_->unexpected("SET NX", **r);
 }
 
+Result<bool> RedisStore::set_if_exists(std::string_view key, std::string_view value,
+                                       std::chrono::milliseconds ttl) {
+  if (auto t = impl_->check_ttl(ttl); !t) return t.error();
+  if (auto s = impl_->check_size(value.size()); !s) return s.error();
+  std::string px = std::to_string(ttl.count());
+  auto r = impl_->run({"SET", impl_->prefixed(key), value, "XX", "PX", px});
+  if (!r) return r.error();
+  if ((*r)->type == REDIS_REPLY_STATUS) return true;
+  if ((*r)->type == REDIS_REPLY_NIL) return false;
+  return impl_->unexpected("SET XX", **r);
+}
+
 Lookup RedisStore::get_and_expire(std::string_view key, std::chrono::milliseconds ttl) {
   if (auto t = impl_->check_ttl(ttl); !t) return t.error();
   std::string px = std::to_string(ttl.count());

@@ -33,6 +33,10 @@ public:
   // SET key value NX PX ttl: true when this call created the key.
   virtual Result<bool> set_if_absent(std::string_view key, std::string_view value,
                                      std::chrono::milliseconds ttl) = 0;
+  // SET key value XX PX ttl: rewrites the key only while it exists; true when written.
+  // A record deleted meanwhile (a session logged out) is never created again.
+  virtual Result<bool> set_if_exists(std::string_view key, std::string_view value,
+                                     std::chrono::milliseconds ttl) = 0;
   // GETEX key PX ttl: the value, and its TTL set anew in the same round trip
   // (sliding sessions). ttl must be > 0.
   virtual Lookup get_and_expire(std::string_view key, std::chrono::milliseconds ttl) = 0;
@@ -63,6 +67,8 @@ public:
   Lookup get(std::string_view key) override;
   Result<void> set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) override;
   Result<bool> set_if_absent(std::string_view key, std::string_view value,
+                             std::chrono::milliseconds ttl) override;
+  Result<bool> set_if_exists(std::string_view key, std::string_view value,
                              std::chrono::milliseconds ttl) override;
   Lookup get_and_expire(std::string_view key, std::chrono::milliseconds ttl) override;
   Lookup take(std::string_view key) override;

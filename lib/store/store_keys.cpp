@@ -81,6 +81,11 @@ Result<void> put_sealed(Store& store, const Keys& keys, std::string_view key, st
   return store.set(key, seal(keys, key, plain), ttl);
 }
 
+Result<bool> rewrite_sealed(Store& store, const Keys& keys, std::string_view key, std::string_view plain,
+                            std::chrono::milliseconds ttl) {
+  return store.set_if_exists(key, seal(keys, key, plain), ttl);
+}
+
 Lookup get_sealed(Store& store, const Keys& keys, std::string_view key) {
   return open_found(keys, key, store.get(key));
 }

@@ -13,9 +13,12 @@
 //
 // <mac> is base64url HMAC-SHA256(store_key, ...) of a secret (state, cookie value) or
 // of a client's identity, so a Redis dump reveals neither; <hash> is base64url
-// SHA-256 of a public URL. Secret records are sealed with AES-256-GCM, the key name
-// being the associated data, so a record can't be moved to another key. The OIDC
-// documents are public and stored as fetched.
+// SHA-256 of a public URL. Every value read back as trusted is sealed with
+// AES-256-GCM, the key name being the associated data, so a record can't be moved to
+// another key: secret records, and the OIDC documents too (public, but whoever could
+// write Redis would otherwise choose our token endpoint and the keys ID tokens are
+// checked with). A value that does not open is absent. Locks and the JWKS refetch
+// mark are not sealed: a forged one can hold a request up, never admit one.
 //
 // A new kind of record (the grants to come) gets its key function here, in the list
 // above and in test_store_keys.cpp.
@@ -60,6 +63,9 @@ Lookup open_found(const Keys& keys, std::string_view key, Lookup found);
 // SET key seal(plain) PX ttl.
 Result<void> put_sealed(Store& store, const Keys& keys, std::string_view key, std::string_view plain,
                         std::chrono::milliseconds ttl);
+// SET key seal(plain) XX PX ttl: only while key exists; true when written.
+Result<bool> rewrite_sealed(Store& store, const Keys& keys, std::string_view key, std::string_view plain,
+                            std::chrono::milliseconds ttl);
 // GET key, opened.
 Lookup get_sealed(Store& store, const Keys& keys, std::string_view key);
 

@@ -2,13 +2,112 @@
 // oidc-provider) for the oidc type, the emulator for google, gitlab and every ID
 // token or answer a client must refuse.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <regex>
+#include <thread>
 
 #include "browser.hpp"
+#include "crypto.hpp"
 #include "stack_suite.hpp"
+#include "store_keys.hpp"
 
 using namespace testutil;
 
 namespace {
+
+// A TCP listener on loopback that keeps whatever is sent to it and answers nothing useful:
+// the attacker's host a forged endpoint points at.
+class Listener {
+public:
+  Listener() : port_(free_port()) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int on = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port_));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd_, 16) != 0)
+      throw std::runtime_error("listener: cannot listen");
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Listener() {
+    stop_ = true;
+    thread_.join();
+    close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string received() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return received_;
+  }
+
+private:
+  void run() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      int c = accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      char buf[4096];
+      pollfd q{c, POLLIN, 0};
+      while (poll(&q, 1, 200) > 0) {
+        ssize_t n = read(c, buf, sizeof buf);
+        if (n <= 0) break;
+        std::lock_guard<std::mutex> lock(mu_);
+        received_.append(buf, static_cast<size_t>(n));
+      }
+      static const char answer[] = "HTTP/1.1 500 No\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      (void)!write(c, answer, sizeof answer - 1);
+      close(c);
+    }
+  }
+  int port_;
+  int fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::string received_;
+  std::thread thread_;
+};
+
+// What the stack's programs put in front of every Redis key (the default key_prefix).
+const std::string kPrefix = oauthfcgi::RedisConfig().key_prefix;
+
+// The JSON string member `name` of a flat document.
+std::string member(const std::string& doc, const std::string& name) {
+  std::smatch m;
+  std::regex_search(doc, m, std::regex("\"" + name + "\"\\s*:\\s*\"([^\"]*)\""));
+  return m.size() > 1 ? m[1].str() : "";
+}
+
+// A JWKS of a fresh RSA key of the test's, under each of `kids`: the attacker's key set.
+std::string attacker_jwks(const std::vector<std::string>& kids) {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048));
+  auto param = [&](const char* name) {
+    BIGNUM* bn = nullptr;
+    EVP_PKEY_get_bn_param(key, name, &bn);
+    std::string out(static_cast<size_t>(BN_num_bytes(bn)), '\0');
+    BN_bn2bin(bn, reinterpret_cast<unsigned char*>(out.data()));
+    BN_free(bn);
+    return oauthfcgi::base64url_encode(out);
+  };
+  std::string n = param(OSSL_PKEY_PARAM_RSA_N), e = param(OSSL_PKEY_PARAM_RSA_E);
+  EVP_PKEY_free(key);
+  std::string out = R"({"keys":[)";
+  for (const auto& kid : kids)
+    out += (out.back() == '[' ? "" : ",") + std::string(R"({"kty":"RSA","alg":"RS256","use":"sig","kid":")") +
+           kid + R"(","n":")" + n + R"(","e":")" + e + "\"}";
+  return out + "]}";
+}
 
 class Oidc : public OidcStackSuite<Oidc> {
 protected:
@@ -96,6 +195,53 @@ TEST_F(Oidc, RotatedKeyIsFetchedOnceAndAccepted) {
   Page done = login(b, "sso");
   EXPECT_EQ(done.status, 302) << done.body;
   EXPECT_EQ(emulator_count("jwks"), jwks + 1);
+}
+
+// Whoever can write Redis (another tenant of a shared instance, a leaked password)
+// replaces the cached discovery document: token_endpoint on their host would receive
+// the code and the client secret at the next sign-in. The copy does not open (it is
+// not sealed with our key), so it is fetched again from the issuer.
+TEST_F(Oidc, ForgedDiscoveryInRedisGetsNoClientSecret) {
+  Listener attacker;
+  const std::string issuer = stack_->oidc_emulator() + "/oidc";
+  std::string doc = Browser().get(issuer + "/.well-known/openid-configuration").body;
+  const std::string real_token = member(doc, "token_endpoint");
+  ASSERT_FALSE(real_token.empty()) << doc;
+  doc.replace(doc.find(real_token), real_token.size(), attacker.url() + "/token");
+  const std::string key = kPrefix + oauthfcgi::discovery_key(issuer);
+  ASSERT_EQ(stack_->redis().cli({"SET", key, doc, "PX", "3600000"}), "OK");
+  stack_->reconfigure(stack_options()); // no process holds the document in memory now
+  Browser b;
+  Page done = login(b, "sso");
+  EXPECT_EQ(done.status, 302) << done.body;
+  const std::string got = attacker.received();
+  EXPECT_TRUE(got.empty()) << "the forged token_endpoint was called: " << got.substr(0, got.find('\r'));
+  EXPECT_EQ(b.get(base() + "/auth/profile").status, 200);
+  EXPECT_EQ(stack_->redis().cli({"GET", key}).find(attacker.url()), std::string::npos)
+      << "the forged copy is still in Redis";
+}
+
+// The same with the cached JWKS: the attacker's own key under the issuer's kids would
+// let ID tokens they sign pass. The forged set is not used: the keys are fetched again.
+TEST_F(Oidc, ForgedKeySetInRedisIsNotTrusted) {
+  Browser first;
+  ASSERT_EQ(login(first, "sso").status, 302);
+  const std::string issuer = stack_->oidc_emulator() + "/oidc";
+  const std::string doc = Browser().get(issuer + "/.well-known/openid-configuration").body;
+  const std::string jwks_uri = member(doc, "jwks_uri");
+  const std::string real = Browser().get(jwks_uri).body;
+  std::vector<std::string> kids;
+  std::regex kid_re("\"kid\"\\s*:\\s*\"([^\"]*)\"");
+  for (std::sregex_iterator it(real.begin(), real.end(), kid_re), end; it != end; ++it)
+    kids.push_back((*it)[1].str());
+  ASSERT_FALSE(kids.empty()) << real;
+  const std::string forged = attacker_jwks(kids);
+  const std::string key = kPrefix + oauthfcgi::jwks_key(jwks_uri);
+  ASSERT_EQ(stack_->redis().cli({"SET", key, forged, "PX", "3600000"}), "OK");
+  Browser b;
+  Page done = login(b, "sso");
+  EXPECT_EQ(done.status, 302) << "the ID token was checked against the forged key set: " << done.body;
+  EXPECT_NE(stack_->redis().cli({"GET", key}), forged) << "the forged key set is still in Redis";
 }
 
 // Each of these must be refused: the browser gets no session.

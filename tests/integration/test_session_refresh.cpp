@@ -1,7 +1,8 @@
 // Token refresh through nginx + Redis against the dev provider and the OIDC emulator:
 // rotation, one provider call for concurrent refreshes of one session (also when the
 // call outlasts the lock's first lease), invalid_grant ending the session, a 5xx
-// keeping it, and retry-on-401 for GET /auth/profile?refresh=1.
+// keeping it, a logout during a refresh staying a logout, and retry-on-401 for
+// GET /auth/profile?refresh=1.
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -154,6 +155,31 @@ TEST_F(Refresh, InvalidGrantEndsTheSession) {
   EXPECT_NE(stack_->program_logs().find("dev ended the sign-in (invalid_grant)"), std::string::npos);
   EXPECT_EQ(b.get(base() + "/auth/profile").status, 401) << "the session is gone";
   EXPECT_EQ(b.get(base() + "/private/").status, 302) << "back to the login";
+}
+
+// A logout while the refresh's token call is held (a slow token endpoint), then the
+// answer: the refresh does not bring the session back, and its cookie is refused.
+TEST_F(Refresh, LogoutWhileATokenRefreshIsInFlightIsNotUndone) {
+  Browser b;
+  ASSERT_EQ(stack_->login(b, "dev").status, 302);
+  int refreshes = stack_->provider_count("refresh");
+  stack_->provider_call("POST", "/_dev/fault?endpoint=token&mode=slow&ms=1500");
+  Page during;
+  std::thread t([&] { during = refresh(b); });
+  // The fault is taken when the token request arrives: from then on it is held.
+  bool held = testutil::wait_until(
+      [&] { return stack_->provider_call("GET", "/_dev/fault").find("\"token\"") == std::string::npos; });
+  Browser other;
+  other.set_cookie("127.0.0.1", "oauth_session", b.cookie("oauth_session"));
+  Page out = other.request("POST", base() + "/auth/logout", {"Origin: " + base()});
+  t.join();
+  ASSERT_TRUE(held);
+  EXPECT_EQ(out.status, 303) << out.body;
+  EXPECT_EQ(during.status, 401) << during.body;
+  EXPECT_EQ(stack_->provider_count("refresh"), refreshes + 1);
+  EXPECT_EQ(b.get(base() + "/auth/profile").status, 401) << "the logged-out cookie signs in again";
+  std::string dump = stack_->redis().dump_all();
+  EXPECT_FALSE(std::regex_search(dump, std::regex("(^|\n)session:"))) << dump;
 }
 
 TEST_F(Refresh, ProviderErrorDuringRefreshIs502AndKeepsTheSession) {

@@ -6,11 +6,13 @@
 // Time is a Clock's steady time (the system's, or a test's FakeClock after
 // use_clock) plus an offset that advance() moves, so tests can watch a TTL run out
 // without sleeping. set_unavailable(true) makes every call fail the way
-// an unreachable Redis does.
+// an unreachable Redis does. before_write() runs a test's code just before a write
+// reaches a key (another request landing in between, as in a race).
 #pragma once
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -47,6 +49,7 @@ public:
   }
 
   oauthfcgi::Result<void> set(std::string_view key, std::string_view value, ms ttl) override {
+    writing("SET", key);
     std::lock_guard<std::mutex> lock(mu_);
     if (down_) return unavailable();
     if (auto bad = check(value, ttl)) return *bad;
@@ -55,11 +58,23 @@ public:
   }
 
   oauthfcgi::Result<bool> set_if_absent(std::string_view key, std::string_view value, ms ttl) override {
+    writing("SET NX", key);
     std::lock_guard<std::mutex> lock(mu_);
     if (down_) return unavailable();
     if (auto bad = check(value, ttl)) return *bad;
     if (find(key)) return false;
     entries_[std::string(key)] = Entry{std::string(value), now() + ttl};
+    return true;
+  }
+
+  oauthfcgi::Result<bool> set_if_exists(std::string_view key, std::string_view value, ms ttl) override {
+    writing("SET XX", key);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (down_) return unavailable();
+    if (auto bad = check(value, ttl)) return *bad;
+    Entry* e = find(key);
+    if (!e) return false;
+    *e = Entry{std::string(value), now() + ttl};
     return true;
   }
 
@@ -128,6 +143,12 @@ public:
 
   // ---- test controls ----
 
+  // Calls hook(command, key) before each write ("SET", "SET NX", ...) of a value, outside
+  // the store's lock: the hook may use the store (a logout racing a write-back).
+  void before_write(std::function<void(std::string_view command, std::string_view key)> hook) {
+    std::lock_guard<std::mutex> lock(mu_);
+    before_write_ = std::move(hook);
+  }
   // Reads the time from `clock` from now on (which must outlive this store).
   void use_clock(const oauthfcgi::Clock& clock) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -168,6 +189,15 @@ private:
 
   Clock::time_point now() const { return clock_->steady() + offset_; }
 
+  void writing(std::string_view command, std::string_view key) {
+    std::function<void(std::string_view, std::string_view)> hook;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      hook = before_write_;
+    }
+    if (hook) hook(command, key);
+  }
+
   // The live entry for key, dropping it when expired.
   Entry* find(std::string_view key) {
     auto it = entries_.find(key);
@@ -205,6 +235,7 @@ private:
   const oauthfcgi::Clock* clock_ = &oauthfcgi::system_clock();
   Clock::duration offset_{};
   bool down_ = false;
+  std::function<void(std::string_view, std::string_view)> before_write_;
 };
 
 } // namespace testutil

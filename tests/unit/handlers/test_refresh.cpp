@@ -26,6 +26,7 @@ namespace {
 
 const char* const kCorpToken = "http://127.0.0.1:9/token";
 const char* const kCorpUser = "http://127.0.0.1:9/userinfo";
+const char* const kCorpRevoke = "http://127.0.0.1:9/revoke";
 const char* const kGithubToken = "https://github.com/login/oauth/access_token";
 
 Result<HttpResponse> json_reply(long status, const std::string& body) {
@@ -48,7 +49,7 @@ protected:
                        "[redis]\ntimeout_ms = 50\n[http]\ntimeout_ms = 200\n"
                        "[provider corp]\ntype = oauth2\nclient_id = corp-id\nclient_secret = corp-secret\n"
                        "authorize_url = http://127.0.0.1:9/authorize\ntoken_url = http://127.0.0.1:9/token\n"
-                       "userinfo_url = http://127.0.0.1:9/userinfo\n"
+                       "userinfo_url = http://127.0.0.1:9/userinfo\nrevoke_url = http://127.0.0.1:9/revoke\n"
                        "[provider github]\ntype = github\nclient_id = Iv1.abc\nclient_secret = gh-secret\n"
                        "[provider facebook]\ntype = facebook\nclient_id = 1234\nclient_secret = fb-secret\n";
     load_config(text);
@@ -90,6 +91,18 @@ protected:
     auto s = auth().get_session(cookie_);
     EXPECT_TRUE(s.ok());
     return s.ok() ? *s : std::nullopt;
+  }
+  // GET /auth/profile?query through the pipeline with the session cookie.
+  Response profile_request(const std::string& query) {
+    Context c = context();
+    Program program{"oauth-profile", ""};
+    program.routes = {route("profile")};
+    return handle_request(program,
+                          Request({{"REQUEST_METHOD", "GET"},
+                                   {"SCRIPT_NAME", "/auth/profile"},
+                                   {"QUERY_STRING", query},
+                                   {"HTTP_COOKIE", "__Host-oauth_session=" + cookie_}}),
+                          c);
   }
   std::optional<std::string> lock_value() { return store_.peek(auth().lock_key(cookie_)); }
   // The session's lock as another process takes and releases it: straight on the Store.
@@ -346,6 +359,57 @@ TEST_F(Refresh, LogoutWhileTheProviderAnswersIsNotUndone) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().kind, ErrorKind::unauthenticated);
   EXPECT_FALSE(stored());
+}
+
+// The race the check above leaves open: the logout lands after the refresh last looked
+// and before it writes the session back. The write must not resurrect the session.
+TEST_F(Refresh, LogoutJustBeforeTheWriteBackIsNotUndone) {
+  stored_session(30);
+  bool answered = false;
+  http_.on(kCorpToken, [&](const HttpRequest&) {
+    answered = true;
+    return json_reply(200, rotated("at-NEW", "rt-NEW"));
+  });
+  http_.on_answer(kCorpRevoke, 200, {}, "");
+  http_.on_json(kCorpUser, 200, R"({"sub":"u1","preferred_username":"ann","name":"Ann"})");
+  const std::string key = auth().session_key(cookie_);
+  int logouts = 0;
+  store_.before_write([&](std::string_view, std::string_view written) {
+    if (!answered || written != key || logouts) return;
+    ++logouts;
+    auto taken = auth().take_session(cookie_); // what POST /logout does
+    EXPECT_TRUE(taken.ok() && taken->found);
+  });
+  Response during = profile_request("refresh=1");
+  EXPECT_EQ(logouts, 1) << "the logout ran";
+  EXPECT_EQ(during.status, 401) << during.body;
+  EXPECT_FALSE(store_.peek(key)) << "the ended session was written back";
+  EXPECT_EQ(profile_request("").status, 401) << "the cookie still signs in";
+  // The tokens the refresh obtained are stored nowhere, and revoked at the provider.
+  for (const auto& k : store_.keys())
+    EXPECT_EQ(k.rfind("session:", 0), std::string::npos) << k;
+  bool revoked = false;
+  for (const auto& r : http_.requests)
+    if (r.url == kCorpRevoke && r.body.find("rt-NEW") != std::string::npos) revoked = true;
+  EXPECT_TRUE(revoked) << "the refreshed refresh token was not revoked";
+}
+
+// The same race against a profile update (oauth-profile ?refresh=1 with a fresh token).
+TEST_F(Refresh, LogoutJustBeforeAProfileUpdateIsNotUndone) {
+  stored_session(3600);
+  http_.on_json(kCorpUser, 200, R"({"sub":"u1","preferred_username":"ann","name":"Ann Renamed"})");
+  const std::string key = auth().session_key(cookie_);
+  int logouts = 0;
+  store_.before_write([&](std::string_view, std::string_view written) {
+    if (written != key || logouts) return;
+    ++logouts;
+    EXPECT_TRUE(auth().take_session(cookie_).ok());
+  });
+  Response during = profile_request("refresh=1");
+  EXPECT_EQ(logouts, 1);
+  EXPECT_EQ(during.status, 401) << during.body;
+  EXPECT_FALSE(store_.peek(key)) << "the ended session was written back";
+  EXPECT_EQ(profile_request("").status, 401);
 }
 
 // ---- the lock ----------------------------------------------------------------------

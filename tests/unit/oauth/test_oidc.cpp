@@ -3,12 +3,16 @@
 #include "oidc.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <map>
+#include <memory>
 #include <thread>
 
+#include "crypto.hpp"
 #include "fake_http.hpp"
 #include "memory_store.hpp"
+#include "store_keys.hpp"
 
 using namespace oauthfcgi;
 using testutil::FakeHttp;
@@ -17,6 +21,8 @@ using testutil::MemoryStore;
 namespace {
 
 const char* kIssuer = "https://sso.example.com/realms/main";
+// The keys the Redis copies are sealed with (derived from secret_file in the programs).
+const Keys kKeys = derive_keys(std::string(32, 'k'));
 
 ProviderConfig oidc_config() {
   ProviderConfig c;
@@ -158,9 +164,9 @@ TEST(OidcDiscovery, IsCachedAndAStaleCopyIsReplaced) {
   http.on_json(kDiscoveryUrl, 200, discovery());
   DiscoveryCache first, second; // two processes on one Redis
   auto p = resolve_provider(c);
-  ASSERT_TRUE(discover(*p, store, http, first).ok());
+  ASSERT_TRUE(discover(*p, store, kKeys, http, first).ok());
   auto again = resolve_provider(c);
-  ASSERT_TRUE(discover(*again, store, http, second).ok());
+  ASSERT_TRUE(discover(*again, store, kKeys, http, second).ok());
   EXPECT_EQ(http.requests.size(), 1u) << "the second process reads it from Redis";
   EXPECT_EQ(again->token_url, "https://sso.example.com/token");
   // A cached document that no longer fits is fetched again, once.
@@ -169,11 +175,13 @@ TEST(OidcDiscovery, IsCachedAndAStaleCopyIsReplaced) {
   http2.on_json(kDiscoveryUrl, 200, discovery());
   DiscoveryCache writer, reader;
   auto q = resolve_provider(c);
-  ASSERT_TRUE(discover(*q, poisoned, http2, writer).ok());
+  ASSERT_TRUE(discover(*q, poisoned, kKeys, http2, writer).ok());
   for (const auto& key : poisoned.keys())
-    ASSERT_TRUE(poisoned.set(key, discovery("", "https://other.example"), std::chrono::seconds(60)).ok());
+    ASSERT_TRUE(
+        put_sealed(poisoned, kKeys, key, discovery("", "https://other.example"), std::chrono::seconds(60))
+            .ok());
   auto r = resolve_provider(c);
-  EXPECT_TRUE(discover(*r, poisoned, http2, reader).ok());
+  EXPECT_TRUE(discover(*r, poisoned, kKeys, http2, reader).ok());
   EXPECT_EQ(http2.requests.size(), 2u);
   EXPECT_EQ(r->token_url, "https://sso.example.com/token");
 }
@@ -185,13 +193,13 @@ TEST(OidcDiscovery, SecondDiscoveryInAProcessSendsNoRedisCommand) {
   http.on_json(kDiscoveryUrl, 200, discovery(R"(,"authorization_response_iss_parameter_supported":true)"));
   DiscoveryCache cache;
   auto p = resolve_provider(c);
-  ASSERT_TRUE(discover(*p, store, http, cache).ok());
+  ASSERT_TRUE(discover(*p, store, kKeys, http, cache).ok());
   EXPECT_EQ(store.counts, (std::map<std::string, int>{{"GET", 1}, {"SET", 1}}))
       << "a miss, then the fetch stored";
   store.counts.clear();
   for (int i = 0; i < 3; ++i) {
     auto again = resolve_provider(c);
-    ASSERT_TRUE(discover(*again, store, http, cache).ok());
+    ASSERT_TRUE(discover(*again, store, kKeys, http, cache).ok());
     EXPECT_EQ(again->authorize_url, "https://sso.example.com/auth");
     EXPECT_EQ(again->token_url, "https://sso.example.com/token");
     EXPECT_EQ(again->jwks_uri, "https://sso.example.com/jwks");
@@ -204,7 +212,7 @@ TEST(OidcDiscovery, SecondDiscoveryInAProcessSendsNoRedisCommand) {
   DiscoveryCache other;
   for (int i = 0; i < 2; ++i) {
     auto q = resolve_provider(c);
-    ASSERT_TRUE(discover(*q, store, http, other).ok());
+    ASSERT_TRUE(discover(*q, store, kKeys, http, other).ok());
   }
   EXPECT_EQ(store.counts, (std::map<std::string, int>{{"GET", 1}, {"PTTL", 1}}));
   EXPECT_EQ(http.requests.size(), 1u);
@@ -222,19 +230,19 @@ TEST(OidcDiscovery, AnExpiredEntryIsRefreshed) {
   });
   ProcessCache process;
   auto p = resolve_provider(c);
-  ASSERT_TRUE(discover(*p, store, http, process.cache).ok());
+  ASSERT_TRUE(discover(*p, store, kKeys, http, process.cache).ok());
   token_endpoint = "https://sso.example.com/token2"; // the server changes its document
 
   advance(store, kDiscoveryTtl - std::chrono::seconds(1), {&process});
   store.counts.clear();
   auto before = resolve_provider(c);
-  ASSERT_TRUE(discover(*before, store, http, process.cache).ok());
+  ASSERT_TRUE(discover(*before, store, kKeys, http, process.cache).ok());
   EXPECT_EQ(before->token_url, "https://sso.example.com/token") << "still within the TTL";
   EXPECT_EQ(store.commands(), 0);
 
   advance(store, std::chrono::seconds(1), {&process}); // gone from Redis, so from the process
   auto after = resolve_provider(c);
-  ASSERT_TRUE(discover(*after, store, http, process.cache).ok());
+  ASSERT_TRUE(discover(*after, store, kKeys, http, process.cache).ok());
   EXPECT_EQ(after->token_url, "https://sso.example.com/token2");
   EXPECT_EQ(store.counts, (std::map<std::string, int>{{"GET", 1}, {"SET", 1}}));
   EXPECT_EQ(http.requests.size(), 2u);
@@ -247,14 +255,14 @@ TEST(OidcDiscovery, AnEntryFromRedisLivesOnlyAsLongAsItsRedisCopy) {
   http.on_json(kDiscoveryUrl, 200, discovery());
   ProcessCache writer, reader;
   auto p = resolve_provider(c);
-  ASSERT_TRUE(discover(*p, store, http, writer.cache).ok()); // Redis copy until 3600 s
+  ASSERT_TRUE(discover(*p, store, kKeys, http, writer.cache).ok()); // Redis copy until 3600 s
   advance(store, std::chrono::seconds(3000), {&writer, &reader});
-  ASSERT_TRUE(discover(*p, store, http, reader.cache).ok()); // read at 3000 s: 600 s left
+  ASSERT_TRUE(discover(*p, store, kKeys, http, reader.cache).ok()); // read at 3000 s: 600 s left
   EXPECT_EQ(http.requests.size(), 1u);
   advance(store, std::chrono::seconds(600), {&writer, &reader});
   EXPECT_EQ(writer.cache.find(kIssuer), nullptr);
   EXPECT_EQ(reader.cache.find(kIssuer), nullptr) << "not 3600 s from its read";
-  ASSERT_TRUE(discover(*p, store, http, reader.cache).ok());
+  ASSERT_TRUE(discover(*p, store, kKeys, http, reader.cache).ok());
   EXPECT_EQ(http.requests.size(), 2u);
 }
 
@@ -273,10 +281,10 @@ TEST(OidcDiscovery, AnEntryThatDoesNotFitThisProviderIsFetchedAgainOnce) {
   http.on_json(kDiscoveryUrl, 200, doc);
   DiscoveryCache cache;
   auto p = resolve_provider(with_token);
-  ASSERT_TRUE(discover(*p, store, http, cache).ok());
+  ASSERT_TRUE(discover(*p, store, kKeys, http, cache).ok());
   EXPECT_EQ(cache.size(), 1u);
   auto q = resolve_provider(without);
-  auto refused = discover(*q, store, http, cache);
+  auto refused = discover(*q, store, kKeys, http, cache);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().reason.find("lacks token_endpoint"), std::string::npos) << refused.error().reason;
   EXPECT_EQ(http.requests.size(), 2u) << "fetched again, once";
@@ -294,7 +302,7 @@ TEST(OidcDiscovery, TheCacheHoldsAFewIssuersAtMost) {
     ProviderConfig c = oidc_config();
     c.issuer = issuer;
     auto p = resolve_provider(c);
-    ASSERT_TRUE(discover(*p, store, http, cache).ok()) << realm;
+    ASSERT_TRUE(discover(*p, store, kKeys, http, cache).ok()) << realm;
   }
   EXPECT_EQ(cache.size(), 2u);
   EXPECT_EQ(cache.find("https://sso.example.com/realms/a"), nullptr) << "the one due soonest went";
@@ -308,14 +316,14 @@ TEST(OidcDiscovery, WorkerThreadsShareOneCache) {
   http.on_json(kDiscoveryUrl, 200, discovery());
   DiscoveryCache cache;
   auto first = resolve_provider(c);
-  ASSERT_TRUE(discover(*first, store, http, cache).ok());
+  ASSERT_TRUE(discover(*first, store, kKeys, http, cache).ok());
   std::vector<std::thread> workers;
   std::vector<int> failures(8, 0);
   for (int w = 0; w < 8; ++w)
     workers.emplace_back([&, w] {
       for (int i = 0; i < 200; ++i) {
         auto p = resolve_provider(c);
-        if (!discover(*p, store, http, cache).ok() || p->token_url != "https://sso.example.com/token")
+        if (!discover(*p, store, kKeys, http, cache).ok() || p->token_url != "https://sso.example.com/token")
           ++failures[w];
       }
     });
@@ -332,10 +340,167 @@ TEST(OidcDiscovery, TransportAndShapeFailuresAreProviderErrors) {
   http.on_answer(std::string(kIssuer) + "/.well-known/openid-configuration", 200,
                  {{"content-type", "text/html"}}, "<html>login</html>");
   auto p = resolve_provider(c);
-  auto r = discover(*p, store, http);
+  auto r = discover(*p, store, kKeys, http);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::provider_error);
   EXPECT_TRUE(store.keys().empty()) << "nothing bad is cached";
+}
+
+// ---- a discovery document naming plain-http endpoints --------------------------------
+
+// An https issuer on another host names http://127.0.0.1 for its token endpoint: the
+// code and client secret would go in clear to whatever listens on this host.
+TEST(OidcDiscovery, AnIssuerElsewhereMayNotNameLoopbackHttpEndpoints) {
+  const std::string issuer = "https://op.example.test";
+  for (const char* key :
+       {"token_endpoint", "authorization_endpoint", "jwks_uri", "userinfo_endpoint", "revocation_endpoint"}) {
+    std::map<std::string, std::string> urls = {{"authorization_endpoint", "https://op.example.test/auth"},
+                                               {"token_endpoint", "https://op.example.test/token"},
+                                               {"jwks_uri", "https://op.example.test/jwks"},
+                                               {"userinfo_endpoint", "https://op.example.test/userinfo"},
+                                               {"revocation_endpoint", "https://op.example.test/revoke"}};
+    urls[key] = "http://127.0.0.1:8765/" + std::string(key);
+    std::string doc = R"({"issuer":")" + issuer + R"(","response_types_supported":["code"])";
+    for (const auto& [k, v] : urls)
+      doc += ",\"" + k + "\":\"" + v + "\"";
+    doc += "}";
+    ProviderConfig c = oidc_config();
+    c.issuer = issuer;
+    MemoryStore store;
+    FakeHttp http;
+    http.on_json(issuer + "/.well-known/openid-configuration", 200, doc);
+    DiscoveryCache cache;
+    auto p = resolve_provider(c);
+    auto r = discover(*p, store, kKeys, http, cache);
+    ASSERT_FALSE(r.ok()) << key << " http://127.0.0.1 was accepted for an https issuer elsewhere";
+    EXPECT_EQ(r.error().kind, ErrorKind::provider_error);
+    EXPECT_NE(r.error().reason.find(key), std::string::npos) << r.error().reason;
+    EXPECT_NE(r.error().reason.find("https://"), std::string::npos) << r.error().reason;
+    EXPECT_TRUE(p->token_url.empty()) << "nothing applied";
+    for (const auto& req : http.requests)
+      EXPECT_EQ(req.url.find("127.0.0.1"), std::string::npos) << "asked " << req.url;
+    EXPECT_TRUE(store.keys().empty()) << "nothing refused is kept";
+  }
+}
+
+// An issuer on this host (a server in a test, a local IdP) may use http:// on loopback.
+TEST(OidcDiscovery, AnIssuerOnLoopbackMayNameLoopbackHttpEndpoints) {
+  for (const std::string issuer : {"http://127.0.0.1:8765", "https://localhost:8765/realms/x"}) {
+    std::string doc =
+        R"({"issuer":")" + issuer +
+        R"(","response_types_supported":["code"],)"
+        R"("authorization_endpoint":"http://127.0.0.1:8765/auth",)"
+        R"("token_endpoint":"http://localhost:8765/token","jwks_uri":"http://[::1]:8765/jwks"})";
+    ProviderConfig c = oidc_config();
+    c.issuer = issuer;
+    MemoryStore store;
+    FakeHttp http;
+    http.on_json(issuer + "/.well-known/openid-configuration", 200, doc);
+    DiscoveryCache cache;
+    auto p = resolve_provider(c);
+    auto r = discover(*p, store, kKeys, http, cache);
+    ASSERT_TRUE(r.ok()) << issuer << ": " << r.error().reason;
+    EXPECT_EQ(p->token_url, "http://localhost:8765/token");
+  }
+  // Loopback issuer or not, http:// to another host is never taken.
+  std::string doc =
+      R"({"issuer":"http://127.0.0.1:8765","authorization_endpoint":"http://127.0.0.1:8765/a",)"
+      R"("token_endpoint":"http://op.example.test/token","jwks_uri":"http://127.0.0.1:8765/j"})";
+  ProviderConfig c = oidc_config();
+  c.issuer = "http://127.0.0.1:8765";
+  EXPECT_FALSE(apply_doc(c, doc).ok());
+}
+
+// ---- the Redis copies are sealed: a value written by someone else is not trusted ------
+
+// Whoever can write Redis points the cached discovery document's token_endpoint at
+// their own host: the next sign-in would POST the code and the client secret there.
+TEST(OidcDiscovery, AForgedDocumentInRedisIsRefetchedAndOverwritten) {
+  ProviderConfig c = oidc_config();
+  MemoryStore store;
+  FakeHttp http;
+  http.on_json(kDiscoveryUrl, 200, discovery());
+  std::string forged = discovery();
+  forged.replace(forged.find("https://sso.example.com/token"), 29, "https://evil.example.net/tok");
+  forged.replace(forged.find("https://sso.example.com/jwks"), 28, "https://evil.example.net/jwk");
+  const std::string key = discovery_key(kIssuer);
+  ASSERT_TRUE(store.set(key, forged, std::chrono::seconds(3600)).ok());
+  DiscoveryCache cache;
+  auto p = resolve_provider(c);
+  ASSERT_TRUE(discover(*p, store, kKeys, http, cache).ok());
+  EXPECT_EQ(p->token_url, "https://sso.example.com/token") << "the forged document was used";
+  EXPECT_EQ(p->jwks_uri, "https://sso.example.com/jwks");
+  EXPECT_EQ(http.requests.size(), 1u) << "fetched from the provider instead";
+  auto now_stored = store.peek(key);
+  ASSERT_TRUE(now_stored);
+  EXPECT_NE(*now_stored, forged) << "the forged copy was left in Redis";
+  EXPECT_EQ(now_stored->find("evil.example.net"), std::string::npos);
+  // The copy written back is the next reader's, without another fetch.
+  DiscoveryCache other;
+  auto q = resolve_provider(c);
+  ASSERT_TRUE(discover(*q, store, kKeys, http, other).ok());
+  EXPECT_EQ(q->token_url, "https://sso.example.com/token");
+  EXPECT_EQ(http.requests.size(), 1u);
+}
+
+namespace {
+
+using Pkey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+Pkey ed25519() {
+  return Pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"), &EVP_PKEY_free);
+}
+
+std::string ed_jwks(EVP_PKEY* key, const std::string& kid) {
+  unsigned char pub[32];
+  size_t len = sizeof pub;
+  EXPECT_EQ(EVP_PKEY_get_raw_public_key(key, pub, &len), 1);
+  return R"({"keys":[{"kty":"OKP","crv":"Ed25519","kid":")" + kid + R"(","x":")" +
+         base64url_encode(std::string_view(reinterpret_cast<char*>(pub), len)) + "\"}]}";
+}
+
+std::string ed_id_token(EVP_PKEY* key, const std::string& kid, const std::string& payload) {
+  std::string input = base64url_encode(R"({"alg":"EdDSA","typ":"JWT","kid":")" + kid + "\"}") + "." +
+                      base64url_encode(payload);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  size_t len = 0;
+  const auto* in = reinterpret_cast<const unsigned char*>(input.data());
+  EXPECT_EQ(EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key), 1);
+  EXPECT_EQ(EVP_DigestSign(ctx.get(), nullptr, &len, in, input.size()), 1);
+  std::string sig(len, '\0');
+  EXPECT_EQ(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in, input.size()),
+            1);
+  sig.resize(len);
+  return input + "." + base64url_encode(sig);
+}
+
+} // namespace
+
+// Whoever can write Redis replaces the cached JWKS with their own key (same kid) and
+// signs an ID token for any user with it.
+TEST(OidcJwks, AForgedKeySetInRedisIsNotTrusted) {
+  Pkey real = ed25519(), attacker = ed25519();
+  ProviderConfig c = oidc_config();
+  auto p = resolve_provider(c);
+  p->jwks_uri = "https://sso.example.com/jwks";
+  p->id_token_algs = {"EdDSA"};
+  MemoryStore store;
+  FakeHttp http;
+  http.on_json(p->jwks_uri, 200, ed_jwks(real.get(), "k1"));
+  ASSERT_TRUE(
+      store.set(jwks_key(p->jwks_uri), ed_jwks(attacker.get(), "k1"), std::chrono::seconds(3600)).ok());
+  const long now = 1500;
+  auto forged =
+      verify_id_token(*p, store, kKeys, http, ed_id_token(attacker.get(), "k1", claims()), "n0nce", now);
+  EXPECT_FALSE(forged.ok()) << "an ID token signed with the attacker's key was accepted";
+  EXPECT_EQ(http.requests.size(), 1u) << "the key set is fetched from the provider";
+  auto genuine =
+      verify_id_token(*p, store, kKeys, http, ed_id_token(real.get(), "k1", claims()), "n0nce", now);
+  EXPECT_TRUE(genuine.ok()) << genuine.error().reason;
+  EXPECT_EQ(http.requests.size(), 1u) << "the sealed copy written back is used";
+  auto stored = store.peek(jwks_key(p->jwks_uri));
+  ASSERT_TRUE(stored);
+  EXPECT_NE(*stored, ed_jwks(attacker.get(), "k1"));
 }
 
 TEST(IdTokenClaims, AGoodTokenPasses) {

@@ -190,6 +190,27 @@ TEST_F(RedisStoreTest, SetIfAbsentCreatesOnceThenReportsFalse) {
   EXPECT_EQ(value_of(store.get("lock")), "one");
 }
 
+// A session written back after a refresh must not come back once a logout deleted it.
+TEST_F(RedisStoreTest, SetIfExistsRewritesOnlyAKeyThatIsThere) {
+  RedisStore store(config());
+  auto absent = store.set_if_exists("session", "resurrected", 10s);
+  ASSERT_TRUE(absent.ok()) << absent.error().reason;
+  EXPECT_FALSE(*absent);
+  EXPECT_EQ(cli({"EXISTS", prefix() + "session"}), "0") << "a deleted key was created";
+  ASSERT_TRUE(store.set("session", "v1", 100s).ok());
+  auto present = store.set_if_exists("session", "v2", 5s);
+  ASSERT_TRUE(present.ok());
+  EXPECT_TRUE(*present);
+  EXPECT_EQ(value_of(store.get("session")), "v2");
+  long pttl = std::stol(cli({"PTTL", prefix() + "session"}));
+  EXPECT_GT(pttl, 0);
+  EXPECT_LE(pttl, 5000) << "the TTL is the one given";
+  EXPECT_EQ(store.set_if_exists("session", "v", 0ms).error().kind, ErrorKind::internal);
+  EXPECT_EQ(store.set_if_exists("session", std::string(kMaxStoreValueBytes + 1, 'x'), 1s).error().kind,
+            ErrorKind::internal);
+  EXPECT_EQ(value_of(store.get("session")), "v2");
+}
+
 TEST_F(RedisStoreTest, TakeReturnsTheValueOnceThenNotFound) {
   RedisStore store(config());
   ASSERT_TRUE(store.set("state", "s", 10s).ok());
@@ -559,6 +580,19 @@ TEST(MemoryStore, SetIfAbsentRemoveIfEqualsAndExpire) {
   EXPECT_FALSE(*store.expire("missing", 5s));
   EXPECT_TRUE(*store.remove("lock"));
   EXPECT_FALSE(*store.remove("lock"));
+}
+
+TEST(MemoryStore, SetIfExistsRewritesOnlyAKeyThatIsThere) {
+  testutil::MemoryStore store;
+  EXPECT_FALSE(*store.set_if_exists("k", "v", 1s));
+  EXPECT_FALSE(store.peek("k"));
+  ASSERT_TRUE(store.set("k", "v1", 1s).ok());
+  EXPECT_TRUE(*store.set_if_exists("k", "v2", 5s));
+  store.advance(2s);
+  EXPECT_EQ(value_of(store.get("k")), "v2") << "the TTL is the one given";
+  store.advance(4s);
+  EXPECT_FALSE(*store.set_if_exists("k", "v3", 1s)) << "an expired key counts as absent";
+  EXPECT_EQ(store.set_if_exists("k", "v", 0ms).error().kind, ErrorKind::internal);
 }
 
 TEST(MemoryStore, RefusesWhatRedisStoreRefuses) {
