@@ -616,7 +616,7 @@ TEST(OidcDiscovery, ADocumentNamingAMemberTwiceIsRefused) {
   // The second token_endpoint would win in another parser.
   http.on_json(kDiscoveryUrl, 200, discovery(R"(,"token_endpoint":"https://evil.example/token")"));
   auto p = resolve_provider(c);
-  auto r = discover(*p, store, http);
+  auto r = discover(*p, store, kKeys, http);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::provider_error);
   EXPECT_NE(r.error().reason.find("\"token_endpoint\" twice"), std::string::npos) << r.error().reason;
