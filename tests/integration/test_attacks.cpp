@@ -37,6 +37,25 @@ protected:
     EXPECT_EQ(sessions(), sessions_before);
   }
   Page login(Browser& b, const std::string& extra = "") { return stack_->login(b, "github", "", extra); }
+  std::string provider_port() { return stack_->provider().substr(stack_->provider().rfind(':') + 1); }
+  // Bytes Redis holds in all (INFO memory used_memory).
+  long redis_used_memory() {
+    std::string info = stack_->redis().cli({"INFO", "memory"});
+    auto at = info.find("used_memory:");
+    return at == std::string::npos ? -1 : std::stol(info.substr(at + 12));
+  }
+  // A 5xx answer tells a stranger nothing of our infrastructure, and names its request id,
+  // under which the programs' log has the detailed reason.
+  void expect_no_infrastructure(const Page& page, const std::vector<std::string>& secrets) {
+    std::string lower = page.body;
+    for (char& c : lower)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const std::string& s : secrets)
+      EXPECT_EQ(lower.find(s), std::string::npos) << "\"" << s << "\" in " << page.body;
+    std::string id = request_id_in(page.body);
+    ASSERT_FALSE(id.empty()) << page.body;
+    EXPECT_NE(stack_->program_logs().find("req=" + id), std::string::npos) << id;
+  }
 };
 
 } // namespace
@@ -245,6 +264,19 @@ TEST_F(Attack, ProviderThatNeverAnswersIs504WithoutASession) {
   Page p = login(b);
   EXPECT_EQ(p.status, 504);
   expect_no_session(p, before);
+  EXPECT_NE(p.body.find("GitHub did not answer in time"), std::string::npos) << p.body;
+  expect_no_infrastructure(p, {"127.0.0.1", provider_port(), "within"});
+}
+
+TEST_F(Attack, ProviderFailurePagesNameNoHostOrDetail) {
+  for (const char* mode : {"html", "500", "badjson"}) {
+    Browser b;
+    fault("token", mode);
+    Page p = login(b);
+    EXPECT_EQ(p.status, 502) << mode;
+    EXPECT_NE(p.body.find("GitHub"), std::string::npos) << p.body;
+    expect_no_infrastructure(p, {"127.0.0.1", provider_port(), "json", "internal server error", "http"});
+  }
 }
 
 // Providers of the test HTTP server: a 50 MB answer, a slow drip, a self-signed
@@ -328,6 +360,22 @@ TEST_F(Attack, RedisDownIs503AndNothingHalfWritten) {
   Page p = b.get(callback);
   EXPECT_EQ(p.status, 503);
   EXPECT_EQ(p.header("set-cookie").find("oauth_session="), std::string::npos);
+  stack_->redis().start();
+}
+
+TEST_F(Attack, RedisDownPagesAndJsonNameNoInfrastructure) {
+  Browser b;
+  ASSERT_EQ(login(b).status, 302);
+  stack_->redis().stop();
+  std::vector<std::string> infrastructure = {"127.0.0.1", std::to_string(stack_->redis().port()), "redis",
+                                             "connection refused", "6379"};
+  Page connect = b.get(base() + "/auth/connect/github");
+  EXPECT_EQ(connect.status, 503);
+  expect_no_infrastructure(connect, infrastructure);
+  Page profile = b.get(base() + "/auth/profile");
+  EXPECT_EQ(profile.status, 503);
+  EXPECT_EQ(profile.header("content-type"), "application/json");
+  expect_no_infrastructure(profile, infrastructure);
   stack_->redis().start();
 }
 
