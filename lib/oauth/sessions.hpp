@@ -63,6 +63,16 @@ public:
   Result<void> put_state(std::string_view state, const LoginState& login);
   // The state's record, once. nullopt: unknown, expired, already used or unreadable.
   Result<std::optional<LoginState>> take_state(std::string_view state);
+  // The state's record, taken (GETDEL) only when it was started by this browser
+  // (binding cookie) for this provider: a state sent from another browser or to
+  // another provider's callback is left to its own browser.
+  enum class Claim { claimed, unknown, other_provider, other_browser };
+  struct Claimed {
+    Claim outcome = Claim::unknown;
+    LoginState login; // when claimed
+  };
+  Result<Claimed> claim_state(std::string_view state, std::string_view provider,
+                              std::string_view binding_cookie);
 
   Result<void> put_session(std::string_view cookie_value, const Session& session, std::chrono::seconds ttl);
   // nullopt: no such session, or one this server can't read (secret changed).

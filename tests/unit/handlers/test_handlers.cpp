@@ -172,6 +172,16 @@ TEST_F(Handlers, UserSayingNoGetsA403AndTheStateIsSpent) {
   EXPECT_EQ(callback(s).status, 400);
 }
 
+TEST_F(Handlers, ProviderErrorWithAnotherBrowsersStateLeavesItAndShowsNoProviderText) {
+  Started victim = connect();
+  Started attacker = connect();
+  Response r = callback(attacker, "github",
+                        "error=access_denied&error_description=Call+555-0100&state=" + victim.state);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body.find("555-0100"), std::string::npos) << r.body;
+  EXPECT_EQ(callback(victim).status, 302) << "the victim's state was left to the victim";
+}
+
 TEST_F(Handlers, UnknownProviderIs404) {
   EXPECT_EQ(call(handle_connect, {{"SCRIPT_NAME", "/auth/connect/nope"}}).status, 404);
   EXPECT_EQ(
