@@ -168,9 +168,18 @@ Result<AuthStore::Claimed> AuthStore::claim_state(std::string_view state, std::s
   auto taken = take_state(state);
   if (!taken.ok()) return taken.error();
   if (!taken->has_value()) return out;  // another tab of this browser was faster
+  (void)forget_pending(binding_cookie); // a stale count only expires sooner or later
   out.outcome = Claim::claimed;
   out.login = std::move(**taken);
   return out;
+}
+
+Result<long long> AuthStore::add_pending(std::string_view binding_cookie) {
+  return store_.add(pending_key(keys_, binding_cookie), 1, kStateTtl);
+}
+
+Result<long long> AuthStore::forget_pending(std::string_view binding_cookie) {
+  return store_.add(pending_key(keys_, binding_cookie), -1, kStateTtl);
 }
 
 Result<void> AuthStore::put_session(std::string_view cookie_value, const Session& session,

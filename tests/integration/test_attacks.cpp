@@ -260,6 +260,40 @@ TEST_F(Attack, OversizedQueryCookiesAndHeadersAre414And431) {
   expect_no_session(q, before);
 }
 
+TEST_F(Attack, AnonymousConnectsCostRedisAtMostAKilobyteEach) {
+  // The largest return_to the query limit lets through, every byte >= 0x80 (stored as %XX).
+  std::string return_to = "%2F";
+  while (return_to.size() + 6 < 1990)
+    return_to += "%C3%A9";
+  const int n = 200;
+  int states = count_keys("oauth:state:*");
+  long before = redis_used_memory();
+  for (int i = 0; i < n; ++i) {
+    Browser anonymous; // no cookie: a new binding each time
+    ASSERT_EQ(anonymous.get(base() + "/auth/connect/github?return_to=" + return_to).status, 302);
+  }
+  long per_connect = (redis_used_memory() - before) / n;
+  std::cout << "[ measured ] " << per_connect << " bytes of Redis per anonymous connect\n";
+  EXPECT_EQ(count_keys("oauth:state:*"), states + n);
+  EXPECT_LE(per_connect, 1000);
+  stack_->redis().cli({"FLUSHDB"});
+}
+
+TEST_F(Attack, OneBrowserPastThePendingCapIs429WhileItsEarlierLoginsComplete) {
+  Browser b;
+  std::vector<std::string> callbacks;
+  for (int i = 0; i < 10; ++i)
+    callbacks.push_back(callback_url(b));
+  int states = count_keys("oauth:state:*");
+  Page refused = b.get(base() + "/auth/connect/github");
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(refused.header("location"), "");
+  EXPECT_EQ(count_keys("oauth:state:*"), states) << "no state written past the cap";
+  for (const std::string& callback : callbacks)
+    EXPECT_EQ(b.get(callback).status, 302);
+  EXPECT_EQ(b.get(base() + "/auth/connect/github").status, 302) << "completed logins are no longer pending";
+}
+
 TEST_F(Attack, CookiesStayFarBelowNginxsFastcgiBuffer) {
   Browser b;
   Page connect = b.get(base() + "/auth/connect/github");

@@ -237,12 +237,19 @@ TEST(Response, ErrorResponseStatusOnly) {
 
 TEST(Response, ErrorResponseStatusForEveryKind) {
   const std::pair<ErrorKind, int> kinds[] = {
-      {ErrorKind::bad_request, 400},        {ErrorKind::unauthenticated, 401},
-      {ErrorKind::forbidden, 403},          {ErrorKind::not_found, 404},
-      {ErrorKind::method_not_allowed, 405}, {ErrorKind::body_too_large, 413},
-      {ErrorKind::uri_too_long, 414},       {ErrorKind::headers_too_large, 431},
-      {ErrorKind::provider_error, 502},     {ErrorKind::provider_timeout, 504},
-      {ErrorKind::store_unavailable, 503},  {ErrorKind::config, 500},
+      {ErrorKind::bad_request, 400},
+      {ErrorKind::unauthenticated, 401},
+      {ErrorKind::forbidden, 403},
+      {ErrorKind::not_found, 404},
+      {ErrorKind::method_not_allowed, 405},
+      {ErrorKind::body_too_large, 413},
+      {ErrorKind::uri_too_long, 414},
+      {ErrorKind::headers_too_large, 431},
+      {ErrorKind::too_many_requests, 429},
+      {ErrorKind::provider_error, 502},
+      {ErrorKind::provider_timeout, 504},
+      {ErrorKind::store_unavailable, 503},
+      {ErrorKind::config, 500},
       {ErrorKind::internal, 500},
   };
   for (auto [kind, status] : kinds) {
