@@ -13,6 +13,7 @@ int http_status(ErrorKind kind) {
   case ErrorKind::body_too_large: return 413;
   case ErrorKind::uri_too_long: return 414;
   case ErrorKind::headers_too_large: return 431;
+  case ErrorKind::too_many_requests: return 429;
   case ErrorKind::provider_error:
   case ErrorKind::token_rejected: return 502;
   case ErrorKind::provider_timeout: return 504;
@@ -36,6 +37,7 @@ const char* status_text(int status) {
   case 405: return "Method Not Allowed";
   case 413: return "Content Too Large";
   case 414: return "URI Too Long";
+  case 429: return "Too Many Requests";
   case 431: return "Request Header Fields Too Large";
   case 500: return "Internal Server Error";
   case 502: return "Bad Gateway";
@@ -55,6 +57,7 @@ const char* error_kind_name(ErrorKind kind) {
   case ErrorKind::body_too_large: return "body_too_large";
   case ErrorKind::uri_too_long: return "uri_too_long";
   case ErrorKind::headers_too_large: return "headers_too_large";
+  case ErrorKind::too_many_requests: return "too_many_requests";
   case ErrorKind::provider_error: return "provider_error";
   case ErrorKind::token_rejected: return "token_rejected";
   case ErrorKind::provider_timeout: return "provider_timeout";

@@ -18,6 +18,7 @@ enum class ErrorKind {
   body_too_large,     // 413
   uri_too_long,       // 414
   headers_too_large,  // 431: cookies or headers over their limit
+  too_many_requests,  // 429: a browser with too many sign-ins pending
   provider_error,     // 502: provider answered badly or is unreachable
   token_rejected,     // 502: an API call's 401: the provider refused the user's access token
                       //      (callers that can refresh the token branch on it)

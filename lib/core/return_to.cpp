@@ -9,6 +9,9 @@ namespace oauthfcgi {
 namespace {
 
 constexpr size_t kMaxReturnTo = 2048;
+// The path is stored with each pending login (600 s in Redis, for anyone who asks):
+// a longer one, once encoded, is not worth the room (see safe_return_to).
+constexpr size_t kMaxStoredReturnTo = 512;
 
 bool looks_local(std::string_view s) {
   if (s.size() < 1 || s[0] != '/') return false;
@@ -73,6 +76,7 @@ std::optional<std::string> safe_return_to(std::string_view candidate) {
       std::snprintf(buf, sizeof buf, "%%%02X", c);
       out += buf;
     }
+    if (out.size() > kMaxStoredReturnTo) return std::nullopt;
   }
   return out;
 }

@@ -10,7 +10,9 @@
 namespace oauthfcgi {
 
 // The path, made safe to put in a Location header (bytes outside the URL alphabet
-// percent-encoded), or nullopt when it is not a plain local path.
+// percent-encoded), or nullopt when it is not a plain local path, or is longer than
+// 512 bytes so encoded (it is stored with each pending login; callers fall back to
+// after_login).
 std::optional<std::string> safe_return_to(std::string_view candidate);
 
 } // namespace oauthfcgi

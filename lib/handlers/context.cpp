@@ -8,9 +8,10 @@ std::string login_path(const Config& config) {
 }
 
 Response error_answer(const Context& context, const Error& error) {
+  ErrorNotes notes{context.provider_display, context.log.request_id()};
   if (context.error_style == ErrorStyle::html)
-    return error_response(error, ErrorStyle::html, login_path(context.config));
-  return error_response(error, context.error_style);
+    return error_response(error, ErrorStyle::html, login_path(context.config), notes);
+  return error_response(error, context.error_style, {}, notes);
 }
 
 Response fail(const Context& context, const Error& error, std::string_view event) {

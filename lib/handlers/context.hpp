@@ -34,6 +34,9 @@ struct Context {
   ErrorStyle error_style = ErrorStyle::html; // how its errors are answered
   std::string route_name = {};               // the "/<name>" after the route's path, without '/'
   std::optional<std::string> session = {};   // the session cookie, when well-formed and the route reads it
+  // The display name of the provider this request calls, set by ready_provider(): a 502
+  // or 504 page names it ("GitHub did not answer in time.").
+  std::string provider_display = {};
 };
 
 using Handler = std::function<Response(const Request&, Context&)>;
@@ -41,7 +44,8 @@ using Handler = std::function<Response(const Request&, Context&)>;
 // route_prefix + "/connect": where every "start again" link and 401 redirect points.
 std::string login_path(const Config& config);
 
-// The error in the route's style; an HTML page links to a new login.
+// The error in the route's style (error_response: a 5xx names the provider the request
+// calls and the request id, never its reason); an HTML page links to a new login.
 Response error_answer(const Context& context, const Error& error);
 // The same, after a log line under event with the status and reason (error level from 500).
 Response fail(const Context& context, const Error& error, std::string_view event);

@@ -20,27 +20,41 @@ Result<std::string> single(const Request& request, const char* name) {
   return p.value;
 }
 
-// The provider sent the browser back with an error instead of a code. Its
-// error_description is anyone's text (the URL can be forged): excerpted, and escaped
-// by the page.
+// The browser's binding cookie, when it has a well-formed one.
+std::optional<std::string> binding_cookie(const Request& request, const Config& config) {
+  auto binding = request.cookie(binding_cookie_name(config));
+  if (!binding || !is_token_shaped(*binding)) return std::nullopt;
+  return binding;
+}
+
+// The provider sent the browser back with an error instead of a code. Anyone can
+// forge that URL and send a victim to it, so the page on our origin says only fixed
+// text; the provider's words (error_description, error_reason) go to the log.
 Response provider_refused(const Request& request, Context& ctx, const Provider& provider,
                           const std::string& error) {
-  // Consume the state so it can't be replayed; its outcome doesn't change the answer.
-  if (auto state = single(request, "state"); state.ok())
-    (void)AuthStore(ctx.store, ctx.keys).take_state(*state);
-  std::string said;
+  // The state is spent only when it is this browser's, for this provider: an error
+  // sent with a state from another browser leaves it to its own.
+  auto state = single(request, "state");
+  auto binding = binding_cookie(request, ctx.config);
+  if (state.ok() && binding)
+    (void)AuthStore(ctx.store, ctx.keys).claim_state(*state, provider.name, *binding);
+  std::string description, said;
   if (ParamLookup d = request.query_param("error_description");
-      d.state == ParamState::single && !d.value.empty())
-    said = " " + provider.display_name + " said: \"" + printable_excerpt(d.value, 200) + "\".";
+      d.state == ParamState::single && !d.value.empty()) {
+    description = printable_excerpt(d.value, 200);
+    said = " " + provider.display_name + " said: \"" + description + "\".";
+  }
   if (error == "access_denied") {
     ParamLookup why = request.query_param("error_reason");
     ctx.log.info("login_declined", {{"provider", provider.name},
                                     {"provider_error", printable_excerpt(error, 64)},
-                                    {"error_reason", printable_excerpt(why.value, 64)}});
+                                    {"error_reason", printable_excerpt(why.value, 64)},
+                                    {"error_description", description}});
     return Response::html_page(403, "Sign-in cancelled",
-                               "You chose not to sign in. Nothing was shared with this site." + said,
+                               "You chose not to sign in. Nothing was shared with this site.",
                                login_path(ctx.config), "Sign in again");
   }
+  // A 502: its page says only that the provider's answer was of no use (error_answer).
   return fail(ctx,
               make_error(ErrorKind::provider_error, provider.name + " refused the sign-in: " +
                                                         printable_excerpt(error, 64) + "." + said),
@@ -91,20 +105,23 @@ Result<Answer> take_answer(const Request& request, Context& ctx, const Provider&
   if (!state.ok()) return state.error();
   auto code = single(request, "code");
   if (!code.ok()) return code.error();
-  auto binding = request.cookie(binding_cookie_name(ctx.config));
-  if (!binding || !is_token_shaped(*binding))
+  auto binding = binding_cookie(request, ctx.config);
+  if (!binding)
     return make_error(ErrorKind::bad_request, "this browser did not start the sign-in (no binding cookie)");
-  // Taken atomically: of two callbacks with one state, exactly one gets the record.
-  auto taken = AuthStore(ctx.store, ctx.keys).take_state(*state);
-  if (!taken.ok()) return taken.error();
-  if (!taken->has_value())
+  // Taken atomically, and only when it is this browser's for this provider: of two
+  // callbacks with one state exactly one gets the record, and a stranger's try spends nothing.
+  auto claimed = AuthStore(ctx.store, ctx.keys).claim_state(*state, provider.name, *binding);
+  if (!claimed.ok()) return claimed.error();
+  switch (claimed->outcome) {
+  case AuthStore::Claim::claimed: break;
+  case AuthStore::Claim::unknown:
     return make_error(ErrorKind::bad_request, "the sign-in link is unknown, expired or already used");
-  LoginState& login = **taken;
-  if (login.provider != provider.name)
+  case AuthStore::Claim::other_provider:
     return make_error(ErrorKind::bad_request, "the sign-in was started for another provider");
-  if (!constant_time_equal(login.binding, binding_mac(ctx.keys, *binding)))
+  case AuthStore::Claim::other_browser:
     return make_error(ErrorKind::bad_request, "the sign-in was started in another browser");
-  return Answer{std::move(code.value()), std::move(login)};
+  }
+  return Answer{std::move(code.value()), std::move(claimed->login)};
 }
 
 // The signed-in user: checked against the access rules, given a new session.

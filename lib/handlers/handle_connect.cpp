@@ -52,6 +52,20 @@ Response start_login(const Request& request, Context& ctx, const ProviderConfig&
   LoginState login{provider->name, binding_mac(ctx.keys, binding), pkce.verifier, nonce, return_to,
                    ctx.clock.now()};
   AuthStore auth(ctx.store, ctx.keys);
+  // Each pending login holds a state in Redis for kStateTtl: one browser gets a few at
+  // a time. (A client that drops its cookie gets a new binding each time: nginx's
+  // limit_req bounds that one, see deploy-nginx.md.)
+  auto pending = auth.add_pending(binding);
+  if (!pending.ok()) return fail(ctx, pending.error(), "connect");
+  if (*pending > kMaxPendingLogins) {
+    (void)auth.forget_pending(binding);
+    return fail(ctx,
+                make_error(ErrorKind::too_many_requests,
+                           "This browser has " + std::to_string(kMaxPendingLogins) +
+                               " sign-ins in progress already. Finish one of them, or try again in " +
+                               std::to_string(kStateTtl.count() / 60) + " minutes."),
+                "connect");
+  }
   if (auto stored = auth.put_state(state, login); !stored.ok()) return fail(ctx, stored.error(), "connect");
 
   auto url = authorize_url(*provider, redirect_uri(config, provider->name), state, pkce.challenge, nonce);

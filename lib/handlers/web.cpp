@@ -9,6 +9,7 @@ namespace oauthfcgi {
 Result<Provider> ready_provider(const ProviderConfig& config, Context& ctx) {
   auto provider = resolve_provider(config);
   if (!provider.ok()) return provider;
+  ctx.provider_display = provider->display_name; // named on this request's 502 and 504 pages
   // A github_orgs rule needs the user's private memberships too.
   if (needs_github_orgs(ctx.config, config) && !config.scope_set) provider->scope.push_back("read:org");
   if (!provider->openid) return provider;

@@ -128,16 +128,38 @@ Response Response::empty(int status) {
   return r;
 }
 
-Response error_response(const Error& error, ErrorStyle style, std::string_view retry_href) {
+std::string public_message(const Error& error, std::string_view provider) {
   int status = http_status(error.kind);
+  if (status < 500) return error.reason;
+  std::string who = provider.empty() ? "The sign-in provider" : std::string(provider);
+  switch (status) {
+  case 502: return who + " answered with something we could not use.";
+  case 503: return "Sign-in is unavailable for a moment.";
+  case 504: return who + " did not answer in time.";
+  default: return "Something went wrong on our side.";
+  }
+}
+
+Response error_response(const Error& error, ErrorStyle style, std::string_view retry_href,
+                        const ErrorNotes& notes) {
+  int status = http_status(error.kind);
+  std::string message = public_message(error, notes.provider);
+  bool with_id = status >= 500 && !notes.request_id.empty();
   switch (style) {
   case ErrorStyle::html:
-    return Response::html_page(status, status_text(status), error.reason, retry_href, "Start again");
-  case ErrorStyle::json:
+    if (with_id)
+      message +=
+          " Try again in a moment; if it keeps happening, give the site's operators this request id: " +
+          std::string(notes.request_id) + ".";
+    return Response::html_page(status, status_text(status), message, retry_href, "Start again");
+  case ErrorStyle::json: {
     // A 401 says only that: the reason would tell a prober why its cookie failed.
     if (status == 401) return Response::json(status, "{\"error\":\"unauthenticated\"}");
-    return Response::json(status, std::string("{\"error\":\"") + error_kind_name(error.kind) +
-                                      "\",\"message\":\"" + json_escape(error.reason) + "\"}");
+    std::string body = std::string("{\"error\":\"") + error_kind_name(error.kind) + "\",\"message\":\"" +
+                       json_escape(message) + "\"";
+    if (with_id) body += ",\"request_id\":\"" + json_escape(notes.request_id) + "\"";
+    return Response::json(status, body + "}");
+  }
   case ErrorStyle::status_only: break;
   }
   return Response::empty(status);

@@ -53,9 +53,24 @@ struct Response {
   static Response empty(int status);
 };
 
-// The one place an Error becomes an answer: status from http_status(), body per style.
-// retry_href, when given, is the "start again" link on HTML pages.
-Response error_response(const Error& error, ErrorStyle style, std::string_view retry_href = {});
+// What an error answer may name besides the error: the provider the request was
+// calling (its display name), and the request's id, under which the log has the reason.
+struct ErrorNotes {
+  std::string_view provider;
+  std::string_view request_id;
+};
+
+// What a stranger may read about an error. A 4xx is about the request: its reason says
+// what to change. A 5xx is about us or the provider, and its reason may name hosts,
+// ports or a library's words: it gets a general sentence instead, naming the provider
+// (notes.provider) where the provider is the cause; the reason goes to the log only.
+std::string public_message(const Error& error, std::string_view provider = {});
+
+// The one place an Error becomes an answer: status from http_status(), body per style
+// with public_message() and, for a 5xx, the request id. retry_href, when given, is the
+// "start again" link on HTML pages.
+Response error_response(const Error& error, ErrorStyle style, std::string_view retry_href = {},
+                        const ErrorNotes& notes = {});
 
 std::string html_escape(std::string_view text);
 

@@ -147,6 +147,41 @@ Result<std::optional<LoginState>> AuthStore::take_state(std::string_view state) 
   return decode_state(**found);
 }
 
+Result<AuthStore::Claimed> AuthStore::claim_state(std::string_view state, std::string_view provider,
+                                                  std::string_view binding_cookie) {
+  // Read first and taken only once it is known to be ours: of two callbacks of this
+  // browser with one state, GETDEL still lets exactly one have it.
+  const std::string key = state_key(state);
+  Lookup peeked = get_sealed(store_, keys_, key);
+  if (!peeked.ok()) return peeked.error();
+  std::optional<LoginState> login = peeked->has_value() ? decode_state(**peeked) : std::nullopt;
+  Claimed out;
+  if (!login) return out;
+  if (login->provider != provider) {
+    out.outcome = Claim::other_provider;
+    return out;
+  }
+  if (!constant_time_equal(login->binding, binding_mac(keys_, binding_cookie))) {
+    out.outcome = Claim::other_browser;
+    return out;
+  }
+  auto taken = take_state(state);
+  if (!taken.ok()) return taken.error();
+  if (!taken->has_value()) return out;  // another tab of this browser was faster
+  (void)forget_pending(binding_cookie); // a stale count only expires sooner or later
+  out.outcome = Claim::claimed;
+  out.login = std::move(**taken);
+  return out;
+}
+
+Result<long long> AuthStore::add_pending(std::string_view binding_cookie) {
+  return store_.add(pending_key(keys_, binding_cookie), 1, kStateTtl);
+}
+
+Result<long long> AuthStore::forget_pending(std::string_view binding_cookie) {
+  return store_.add(pending_key(keys_, binding_cookie), -1, kStateTtl);
+}
+
 Result<void> AuthStore::put_session(std::string_view cookie_value, const Session& session,
                                     std::chrono::seconds ttl) {
   if (!session.tokens_read)

@@ -19,6 +19,9 @@
 namespace oauthfcgi {
 
 constexpr std::chrono::seconds kStateTtl{600};
+// Logins one browser (binding cookie) may have pending at once: each holds a state
+// in Redis for kStateTtl, so an unbounded number would let one client fill Redis.
+constexpr long long kMaxPendingLogins = 10;
 
 // A login between connect and callback.
 struct LoginState {
@@ -63,6 +66,21 @@ public:
   Result<void> put_state(std::string_view state, const LoginState& login);
   // The state's record, once. nullopt: unknown, expired, already used or unreadable.
   Result<std::optional<LoginState>> take_state(std::string_view state);
+  // The state's record, taken (GETDEL) only when it was started by this browser
+  // (binding cookie) for this provider: a state sent from another browser or to
+  // another provider's callback is left to its own browser. A claimed state is no
+  // longer pending for its browser.
+  enum class Claim { claimed, unknown, other_provider, other_browser };
+  struct Claimed {
+    Claim outcome = Claim::unknown;
+    LoginState login; // when claimed
+  };
+  Result<Claimed> claim_state(std::string_view state, std::string_view provider,
+                              std::string_view binding_cookie);
+  // One more pending login for the browser with this binding cookie: how many it has
+  // now, counted for kStateTtl after its latest. forget_pending() takes one back.
+  Result<long long> add_pending(std::string_view binding_cookie);
+  Result<long long> forget_pending(std::string_view binding_cookie);
 
   // A new session (the callback): SET.
   Result<void> put_session(std::string_view cookie_value, const Session& session, std::chrono::seconds ttl);

@@ -32,6 +32,10 @@ std::string state_key(const Keys& keys, std::string_view state) {
   return secret_name(keys, "state", state);
 }
 
+std::string pending_key(const Keys& keys, std::string_view binding_cookie) {
+  return secret_name(keys, "pending", binding_cookie);
+}
+
 std::string session_key(const Keys& keys, std::string_view cookie_value) {
   return secret_name(keys, "session", cookie_value);
 }

@@ -2,6 +2,7 @@
 // file builds a key string. The Store puts [redis] key_prefix in front of each.
 //
 //   state:<mac>                  one pending login (sessions.cpp)
+//   pending:<mac>                how many logins a browser has pending (sessions.cpp)
 //   session:<mac>                one signed-in browser (sessions.cpp)
 //   lock:session:<mac>           who may rewrite that session now (refresh.cpp)
 //   oidc:discovery:<hash>        an issuer's discovery document (oidc.cpp)
@@ -11,14 +12,15 @@
 //   lock:client_token:<mac>      who is renewing it now
 //   client_token_error:<mac>     the last renewal's failure, for those who waited
 //
-// <mac> is base64url HMAC-SHA256(store_key, ...) of a secret (state, cookie value) or
-// of a client's identity, so a Redis dump reveals neither; <hash> is base64url
-// SHA-256 of a public URL. Every value read back as trusted is sealed with
-// AES-256-GCM, the key name being the associated data, so a record can't be moved to
-// another key: secret records, and the OIDC documents too (public, but whoever could
-// write Redis would otherwise choose our token endpoint and the keys ID tokens are
-// checked with). A value that does not open is absent. Locks and the JWKS refetch
-// mark are not sealed: a forged one can hold a request up, never admit one.
+// <mac> is base64url HMAC-SHA256(store_key, ...) of a secret (state, cookie value,
+// binding cookie) or of a client's identity, so a Redis dump reveals neither; <hash>
+// is base64url SHA-256 of a public URL. Every value read back as trusted is sealed
+// with AES-256-GCM, the key name being the associated data, so a record can't be
+// moved to another key: secret records, and the OIDC documents too (public, but
+// whoever could write Redis would otherwise choose our token endpoint and the keys ID
+// tokens are checked with). A value that does not open is absent. Locks, the JWKS
+// refetch mark and the pending-login count are not sealed: a forged one can hold a
+// request up or refuse a browser's sign-in for a while, never admit one.
 //
 // A new kind of record (the grants to come) gets its key function here, in the list
 // above and in test_store_keys.cpp.
@@ -39,6 +41,8 @@ namespace oauthfcgi {
 // ---- key names -------------------------------------------------------------------
 
 std::string state_key(const Keys& keys, std::string_view state);
+// The counter of a browser's pending logins, named after its binding cookie.
+std::string pending_key(const Keys& keys, std::string_view binding_cookie);
 std::string session_key(const Keys& keys, std::string_view cookie_value);
 std::string session_lock_key(const Keys& keys, std::string_view cookie_value);
 

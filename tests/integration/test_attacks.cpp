@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "browser.hpp"
@@ -37,6 +38,25 @@ protected:
     EXPECT_EQ(sessions(), sessions_before);
   }
   Page login(Browser& b, const std::string& extra = "") { return stack_->login(b, "github", "", extra); }
+  std::string provider_port() { return stack_->provider().substr(stack_->provider().rfind(':') + 1); }
+  // Bytes Redis holds in all (INFO memory used_memory).
+  long redis_used_memory() {
+    std::string info = stack_->redis().cli({"INFO", "memory"});
+    auto at = info.find("used_memory:");
+    return at == std::string::npos ? -1 : std::stol(info.substr(at + 12));
+  }
+  // A 5xx answer tells a stranger nothing of our infrastructure, and names its request id,
+  // under which the programs' log has the detailed reason.
+  void expect_no_infrastructure(const Page& page, const std::vector<std::string>& secrets) {
+    std::string lower = page.body;
+    for (char& c : lower)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const std::string& s : secrets)
+      EXPECT_EQ(lower.find(s), std::string::npos) << "\"" << s << "\" in " << page.body;
+    std::string id = request_id_in(page.body);
+    ASSERT_FALSE(id.empty()) << page.body;
+    EXPECT_NE(stack_->program_logs().find("req=" + id), std::string::npos) << id;
+  }
 };
 
 } // namespace
@@ -95,7 +115,7 @@ TEST_F(Attack, StateFromAnotherBrowserIs400) {
   Page swapped = attacker.get(callback);
   EXPECT_EQ(swapped.status, 400);
   expect_no_session(swapped, before);
-  EXPECT_EQ(victim.get(callback).status, 400) << "the state was spent by the try with a binding cookie";
+  EXPECT_EQ(victim.get(callback).status, 302) << "another browser's tries spent nothing";
 }
 
 TEST_F(Attack, StateOfProviderAOnProviderBsCallbackIs400) {
@@ -107,6 +127,33 @@ TEST_F(Attack, StateOfProviderAOnProviderBsCallbackIs400) {
   EXPECT_EQ(p.status, 400);
   expect_no_session(p, before);
   EXPECT_EQ(stack_->provider_count("token"), tokens);
+}
+
+TEST_F(Attack, ProviderErrorTextNeverReachesOurPage) {
+  // Anyone can send a victim to our callback with an error and a description of their own.
+  Browser b;
+  for (const std::string& q :
+       {std::string("error=access_denied&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+                    "Your+account+is+locked.+Call+555-0100&error_reason=Call+555-0100"),
+        std::string("error=Call+555-0100+now%3Cb%3E&error_description=Call+555-0100"),
+        std::string("error=server_error&error_description=Call+555-0100")}) {
+    Page p = b.get(base() + "/auth/callback/github?" + q);
+    EXPECT_GE(p.status, 400) << q;
+    EXPECT_EQ(p.body.find("555-0100"), std::string::npos) << p.body;
+    EXPECT_EQ(p.body.find("script"), std::string::npos) << p.body;
+    EXPECT_EQ(p.body.find("locked"), std::string::npos) << p.body;
+  }
+}
+
+TEST_F(Attack, ErrorWithAVictimsStateLeavesItToTheVictim) {
+  Browser victim, attacker;
+  std::string callback = callback_url(victim);
+  std::string refused =
+      base() + "/auth/callback/github?error=access_denied&state=" + query_value(callback, "state");
+  EXPECT_EQ(attacker.get(refused).status, 403); // no binding cookie
+  callback_url(attacker);                       // and with a binding cookie of its own
+  EXPECT_EQ(attacker.get(refused).status, 403);
+  EXPECT_EQ(victim.get(callback).status, 302) << "the victim's state was not spent";
 }
 
 TEST_F(Attack, MissingOrDuplicatedCodeOrStateIs400) {
@@ -128,9 +175,11 @@ TEST_F(Attack, MissingOrDuplicatedCodeOrStateIs400) {
 TEST_F(Attack, ExpiredStateIs400) {
   Browser b;
   std::string callback = callback_url(b);
-  std::string key = stack_->redis().cli({"--scan", "--pattern", "oauth:state:*"});
-  ASSERT_FALSE(key.empty());
-  stack_->redis().cli({"PEXPIRE", key.substr(0, key.find('\n')), "1"});
+  std::string keys = stack_->redis().cli({"--scan", "--pattern", "oauth:state:*"});
+  ASSERT_FALSE(keys.empty());
+  std::istringstream lines(keys);
+  for (std::string key; std::getline(lines, key);)
+    stack_->redis().cli({"PEXPIRE", key, "1"});
   ASSERT_TRUE(testutil::wait_until([&] { return count_keys("oauth:state:*") == 0; }));
   int before = sessions();
   Page late = b.get(callback);
@@ -199,7 +248,7 @@ TEST_F(Attack, MalformedDuplicatedAndOversizedCookiesAreAbsentNever500) {
 
 TEST_F(Attack, OversizedQueryCookiesAndHeadersAre414And431) {
   Browser b;
-  int before = sessions();
+  int before = sessions(), states = count_keys("oauth:state:*");
   Page q = b.get(base() + "/auth/connect/github?return_to=%2F" + std::string(3000, 'a'));
   EXPECT_EQ(q.status, 414);
   EXPECT_EQ(b.get(base() + "/auth/profile", {"Cookie: a=" + std::string(3000, 'c')}).status, 431);
@@ -207,8 +256,42 @@ TEST_F(Attack, OversizedQueryCookiesAndHeadersAre414And431) {
   for (int i = 0; i < 40; ++i)
     many.push_back("X-Pad-" + std::to_string(i) + ": " + std::string(500, 'h'));
   EXPECT_EQ(b.get(base() + "/auth/profile", many).status, 431);
-  EXPECT_EQ(count_keys("oauth:state:*"), 0) << "no state for a refused connect";
+  EXPECT_EQ(count_keys("oauth:state:*"), states) << "no state for a refused connect";
   expect_no_session(q, before);
+}
+
+TEST_F(Attack, AnonymousConnectsCostRedisAtMostAKilobyteEach) {
+  // The largest return_to the query limit lets through, every byte >= 0x80 (stored as %XX).
+  std::string return_to = "%2F";
+  while (return_to.size() + 6 < 1990)
+    return_to += "%C3%A9";
+  const int n = 200;
+  int states = count_keys("oauth:state:*");
+  long before = redis_used_memory();
+  for (int i = 0; i < n; ++i) {
+    Browser anonymous; // no cookie: a new binding each time
+    ASSERT_EQ(anonymous.get(base() + "/auth/connect/github?return_to=" + return_to).status, 302);
+  }
+  long per_connect = (redis_used_memory() - before) / n;
+  std::cout << "[ measured ] " << per_connect << " bytes of Redis per anonymous connect\n";
+  EXPECT_EQ(count_keys("oauth:state:*"), states + n);
+  EXPECT_LE(per_connect, 1000);
+  stack_->redis().cli({"FLUSHDB"});
+}
+
+TEST_F(Attack, OneBrowserPastThePendingCapIs429WhileItsEarlierLoginsComplete) {
+  Browser b;
+  std::vector<std::string> callbacks;
+  for (int i = 0; i < 10; ++i)
+    callbacks.push_back(callback_url(b));
+  int states = count_keys("oauth:state:*");
+  Page refused = b.get(base() + "/auth/connect/github");
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(refused.header("location"), "");
+  EXPECT_EQ(count_keys("oauth:state:*"), states) << "no state written past the cap";
+  for (const std::string& callback : callbacks)
+    EXPECT_EQ(b.get(callback).status, 302);
+  EXPECT_EQ(b.get(base() + "/auth/connect/github").status, 302) << "completed logins are no longer pending";
 }
 
 TEST_F(Attack, CookiesStayFarBelowNginxsFastcgiBuffer) {
@@ -245,6 +328,19 @@ TEST_F(Attack, ProviderThatNeverAnswersIs504WithoutASession) {
   Page p = login(b);
   EXPECT_EQ(p.status, 504);
   expect_no_session(p, before);
+  EXPECT_NE(p.body.find("GitHub did not answer in time"), std::string::npos) << p.body;
+  expect_no_infrastructure(p, {"127.0.0.1", provider_port(), "within"});
+}
+
+TEST_F(Attack, ProviderFailurePagesNameNoHostOrDetail) {
+  for (const char* mode : {"html", "500", "badjson"}) {
+    Browser b;
+    fault("token", mode);
+    Page p = login(b);
+    EXPECT_EQ(p.status, 502) << mode;
+    EXPECT_NE(p.body.find("GitHub"), std::string::npos) << p.body;
+    expect_no_infrastructure(p, {"127.0.0.1", provider_port(), "json", "internal server error", "http"});
+  }
 }
 
 // Providers of the test HTTP server: a 50 MB answer, a slow drip, a self-signed
@@ -328,6 +424,22 @@ TEST_F(Attack, RedisDownIs503AndNothingHalfWritten) {
   Page p = b.get(callback);
   EXPECT_EQ(p.status, 503);
   EXPECT_EQ(p.header("set-cookie").find("oauth_session="), std::string::npos);
+  stack_->redis().start();
+}
+
+TEST_F(Attack, RedisDownPagesAndJsonNameNoInfrastructure) {
+  Browser b;
+  ASSERT_EQ(login(b).status, 302);
+  stack_->redis().stop();
+  std::vector<std::string> infrastructure = {"127.0.0.1", std::to_string(stack_->redis().port()), "redis",
+                                             "connection refused", "6379"};
+  Page connect = b.get(base() + "/auth/connect/github");
+  EXPECT_EQ(connect.status, 503);
+  expect_no_infrastructure(connect, infrastructure);
+  Page profile = b.get(base() + "/auth/profile");
+  EXPECT_EQ(profile.status, 503);
+  EXPECT_EQ(profile.header("content-type"), "application/json");
+  expect_no_infrastructure(profile, infrastructure);
   stack_->redis().start();
 }
 

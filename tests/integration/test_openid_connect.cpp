@@ -272,7 +272,10 @@ TEST_F(Oidc, EveryForgedIdTokenOrAnswerIsRefused) {
     attack(a.mode);
     Page done = login(b, "sso");
     EXPECT_EQ(done.status, a.status) << a.mode << ": " << done.body;
-    EXPECT_NE(done.body.find(a.words), std::string::npos) << a.mode << ": " << done.body;
+    if (a.status >= 500)
+      expect_logged_not_shown(done, a.words); // a 5xx page says no more than what happened
+    else
+      EXPECT_NE(done.body.find(a.words), std::string::npos) << a.mode << ": " << done.body;
     EXPECT_EQ(b.get(base() + "/auth/profile").status, 401) << a.mode;
     stack_->emulator_call("DELETE", "/_dev/fault");
   }
@@ -283,7 +286,7 @@ TEST_F(Oidc, DiscoveryNamingAnotherIssuerIsRefused) {
   attack("discovery_issuer");
   Page connect = b.get(base() + "/auth/connect/sso");
   EXPECT_EQ(connect.status, 502) << connect.body;
-  EXPECT_NE(connect.body.find("discovery document names another issuer"), std::string::npos) << connect.body;
+  expect_logged_not_shown(connect, "discovery document names another issuer");
   EXPECT_EQ(stack_->redis().dump_all().find("oidc:discovery:"), std::string::npos) << "nothing cached";
 }
 

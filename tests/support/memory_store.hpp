@@ -115,6 +115,22 @@ public:
     return true;
   }
 
+  oauthfcgi::Result<long long> add(std::string_view key, long long delta, ms ttl) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (down_) return unavailable();
+    if (ttl.count() <= 0) return bad_ttl(ttl);
+    Entry* e = find(key);
+    long long n = (e ? std::stoll(e->value) : 0) + delta;
+    if (n <= 0) {
+      entries_.erase(std::string(key));
+      return 0;
+    }
+    if (!e) e = &(entries_[std::string(key)] = Entry{"", now() + ttl});
+    e->value = std::to_string(n);
+    if (delta > 0) e->expires = now() + ttl;
+    return n;
+  }
+
   oauthfcgi::Result<bool> expire(std::string_view key, ms ttl) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (down_) return unavailable();

@@ -30,6 +30,16 @@ TEST(ReturnTo, AnythingNotALocalPathIsRefused) {
   EXPECT_FALSE(safe_return_to("/" + std::string(3000, 'a')).has_value());
 }
 
+// return_to is stored with each pending login: past 512 bytes once encoded, it is not kept.
+TEST(ReturnTo, LongerThan512BytesEncodedIsRefused) {
+  EXPECT_EQ(safe_return_to("/" + std::string(511, 'a'))->size(), 512u);
+  EXPECT_FALSE(safe_return_to("/" + std::string(512, 'a')).has_value());
+  std::string accents = "/";
+  for (int i = 0; i < 100; ++i)
+    accents += "\xc3\xa9"; // 201 bytes, 601 once encoded
+  EXPECT_FALSE(safe_return_to(accents).has_value());
+}
+
 // Every payload of mod_auth_openidc's open-redirect list must be refused, or come
 // back as a path that stays on our origin once put after public_url.
 TEST(ReturnTo, OpenRedirectPayloadListNeverLeavesTheOrigin) {

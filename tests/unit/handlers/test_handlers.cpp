@@ -172,6 +172,31 @@ TEST_F(Handlers, UserSayingNoGetsA403AndTheStateIsSpent) {
   EXPECT_EQ(callback(s).status, 400);
 }
 
+TEST_F(Handlers, ProviderErrorWithAnotherBrowsersStateLeavesItAndShowsNoProviderText) {
+  Started victim = connect();
+  Started attacker = connect();
+  Response r = callback(attacker, "github",
+                        "error=access_denied&error_description=Call+555-0100&state=" + victim.state);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body.find("555-0100"), std::string::npos) << r.body;
+  EXPECT_EQ(callback(victim).status, 302) << "the victim's state was left to the victim";
+}
+
+TEST_F(Handlers, ABrowserWithTenPendingSignInsGets429UntilOneCompletes) {
+  Started first = connect();
+  std::string cookie = "__Host-oauth_session_bind=" + first.binding;
+  for (int i = 1; i < 10; ++i)
+    connect("github", "", cookie);
+  Response refused = call(handle_connect, {{"SCRIPT_NAME", "/auth/connect/github"}, {"HTTP_COOKIE", cookie}});
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.header("Location"), nullptr);
+  EXPECT_EQ(callback(first).status, 302);
+  connect("github", "", cookie); // one finished: room for one more
+  store_.advance(std::chrono::seconds(601));
+  for (int i = 0; i < 10; ++i) // all expired: the count with them
+    connect("github", "", cookie);
+}
+
 TEST_F(Handlers, UnknownProviderIs404) {
   EXPECT_EQ(call(handle_connect, {{"SCRIPT_NAME", "/auth/connect/nope"}}).status, 404);
   EXPECT_EQ(

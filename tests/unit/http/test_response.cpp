@@ -192,13 +192,40 @@ TEST(Response, ErrorResponseHtml) {
 }
 
 TEST(Response, ErrorResponseJson) {
-  Response r = error_response({ErrorKind::provider_error, "GitHub said \"no\"\n"}, ErrorStyle::json);
+  Response b = error_response({ErrorKind::bad_request, "refresh must be 1 or 0, \"x\"\n"}, ErrorStyle::json);
+  EXPECT_EQ(b.status, 400);
+  EXPECT_EQ(*b.header("Content-Type"), "application/json");
+  EXPECT_EQ(b.body, R"({"error":"bad_request","message":"refresh must be 1 or 0, \"x\"\n"})");
+  Response r = error_response({ErrorKind::provider_error, "api.github.com at 10.0.0.7 said \"no\""},
+                              ErrorStyle::json, {}, {"GitHub", "3f2a9c0d1e4b5a67"});
   EXPECT_EQ(r.status, 502);
-  EXPECT_EQ(*r.header("Content-Type"), "application/json");
-  EXPECT_EQ(r.body, R"({"error":"provider_error","message":"GitHub said \"no\"\n"})");
+  EXPECT_EQ(
+      r.body,
+      R"({"error":"provider_error","message":"GitHub answered with something we could not use.","request_id":"3f2a9c0d1e4b5a67"})");
   Response u = error_response({ErrorKind::unauthenticated, "the session expired"}, ErrorStyle::json);
   EXPECT_EQ(u.status, 401);
   EXPECT_EQ(u.body, R"({"error":"unauthenticated"})");
+}
+
+TEST(Response, FiveHundredsSayWhatHappenedInGeneralAndNeverTheReason) {
+  const std::pair<ErrorKind, const char*> kinds[] = {
+      {ErrorKind::provider_error, "GitHub answered with something we could not use."},
+      {ErrorKind::token_rejected, "GitHub answered with something we could not use."},
+      {ErrorKind::provider_timeout, "GitHub did not answer in time."},
+      {ErrorKind::store_unavailable, "Sign-in is unavailable for a moment."},
+      {ErrorKind::internal, "Something went wrong on our side."},
+  };
+  for (auto [kind, said] : kinds) {
+    Response r = error_response({kind, "redis at 127.0.0.1:6379: Connection refused"}, ErrorStyle::html,
+                                "/auth/connect", {"GitHub", "3f2a9c0d1e4b5a67"});
+    EXPECT_NE(r.body.find(said), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("request id: 3f2a9c0d1e4b5a67"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("127.0.0.1"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("Connection refused"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(public_message({ErrorKind::provider_timeout, "x"}),
+            "The sign-in provider did not answer in time.");
+  EXPECT_EQ(public_message({ErrorKind::forbidden, "not in the org"}, "GitHub"), "not in the org");
 }
 
 TEST(Response, ErrorResponseStatusOnly) {
@@ -210,12 +237,19 @@ TEST(Response, ErrorResponseStatusOnly) {
 
 TEST(Response, ErrorResponseStatusForEveryKind) {
   const std::pair<ErrorKind, int> kinds[] = {
-      {ErrorKind::bad_request, 400},        {ErrorKind::unauthenticated, 401},
-      {ErrorKind::forbidden, 403},          {ErrorKind::not_found, 404},
-      {ErrorKind::method_not_allowed, 405}, {ErrorKind::body_too_large, 413},
-      {ErrorKind::uri_too_long, 414},       {ErrorKind::headers_too_large, 431},
-      {ErrorKind::provider_error, 502},     {ErrorKind::provider_timeout, 504},
-      {ErrorKind::store_unavailable, 503},  {ErrorKind::config, 500},
+      {ErrorKind::bad_request, 400},
+      {ErrorKind::unauthenticated, 401},
+      {ErrorKind::forbidden, 403},
+      {ErrorKind::not_found, 404},
+      {ErrorKind::method_not_allowed, 405},
+      {ErrorKind::body_too_large, 413},
+      {ErrorKind::uri_too_long, 414},
+      {ErrorKind::headers_too_large, 431},
+      {ErrorKind::too_many_requests, 429},
+      {ErrorKind::provider_error, 502},
+      {ErrorKind::provider_timeout, 504},
+      {ErrorKind::store_unavailable, 503},
+      {ErrorKind::config, 500},
       {ErrorKind::internal, 500},
   };
   for (auto [kind, status] : kinds) {

@@ -26,6 +26,19 @@ using std::chrono::steady_clock;
 
 namespace {
 
+// add(): a counter with a TTL from its last increase, never at or below 0 (then gone).
+void expect_counter(Store& store) {
+  EXPECT_EQ(*store.add("n", 1, 60s), 1);
+  EXPECT_EQ(*store.add("n", 1, 60s), 2);
+  EXPECT_GT(**store.ttl("n"), 50s);
+  EXPECT_EQ(*store.add("n", -1, 60s), 1);
+  EXPECT_EQ(*store.add("n", -1, 60s), 0);
+  EXPECT_FALSE(store.ttl("n")->has_value()) << "a counter at 0 is deleted";
+  EXPECT_EQ(*store.add("n", -1, 60s), 0) << "never below 0";
+  EXPECT_FALSE(store.ttl("n")->has_value()) << "and no key is left without a TTL";
+  EXPECT_FALSE(store.add("n", 1, 0ms).ok());
+}
+
 milliseconds since(steady_clock::time_point t) {
   return std::chrono::duration_cast<milliseconds>(steady_clock::now() - t);
 }
@@ -282,6 +295,11 @@ TEST_F(RedisStoreTest, RemoveIfEqualsDeletesOnlyWithTheMatchingValue) {
   auto missing = store.remove_if_equals("lock", "owner-a");
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(*missing);
+}
+
+TEST_F(RedisStoreTest, AddCountsWithATtlAndNeverBelowZero) {
+  RedisStore store(config());
+  expect_counter(store);
 }
 
 TEST_F(RedisStoreTest, RemoveReportsWhetherAKeyExisted) {
@@ -556,6 +574,11 @@ TEST(MemoryStore, KeysExpireWhenTheirTtlRunsOut) {
   ASSERT_TRUE(gone.ok());
   EXPECT_FALSE(gone->has_value());
   EXPECT_EQ(store.size(), 0u);
+}
+
+TEST(MemoryStore, AddCountsWithATtlAndNeverBelowZero) {
+  testutil::MemoryStore store;
+  expect_counter(store);
 }
 
 TEST(MemoryStore, TakeReturnsTheValueOnceThenNotFound) {

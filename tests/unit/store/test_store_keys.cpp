@@ -25,6 +25,7 @@ TEST(StoreKeys, StatesSessionsAndTheirLocksAreNamedByAMacOfTheSecret) {
   const Keys k = keys();
   using namespace std::string_literals;
   EXPECT_EQ(state_key(k, "S"), "state:" + mac(k, "state\0S"s));
+  EXPECT_EQ(pending_key(k, "B"), "pending:" + mac(k, "pending\0B"s));
   EXPECT_EQ(session_key(k, "C"), "session:" + mac(k, "session\0C"s));
   EXPECT_EQ(session_lock_key(k, "C"), "lock:session:" + mac(k, "session\0C"s));
   EXPECT_EQ(session_key(k, "STATEVALUE").find("STATEVALUE"), std::string::npos);
