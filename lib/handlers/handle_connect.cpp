@@ -58,7 +58,6 @@ Response start_login(const Request& request, Context& ctx, const ProviderConfig&
   auto pending = auth.add_pending(binding);
   if (!pending.ok()) return fail(ctx, pending.error(), "connect");
   if (*pending > kMaxPendingLogins) {
-    (void)auth.forget_pending(binding);
     return fail(ctx,
                 make_error(ErrorKind::too_many_requests,
                            "This browser has " + std::to_string(kMaxPendingLogins) +
@@ -66,7 +65,10 @@ Response start_login(const Request& request, Context& ctx, const ProviderConfig&
                                std::to_string(kStateTtl.count() / 60) + " minutes."),
                 "connect");
   }
-  if (auto stored = auth.put_state(state, login); !stored.ok()) return fail(ctx, stored.error(), "connect");
+  if (auto stored = auth.put_state(state, login); !stored.ok()) {
+    (void)auth.forget_pending(binding); // no state, nothing pending
+    return fail(ctx, stored.error(), "connect");
+  }
 
   auto url = authorize_url(*provider, redirect_uri(config, provider->name), state, pkce.challenge, nonce);
   if (!url.ok()) return fail(ctx, url.error(), "connect");

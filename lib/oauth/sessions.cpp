@@ -175,11 +175,11 @@ Result<AuthStore::Claimed> AuthStore::claim_state(std::string_view state, std::s
 }
 
 Result<long long> AuthStore::add_pending(std::string_view binding_cookie) {
-  return store_.add(pending_key(keys_, binding_cookie), 1, kStateTtl);
+  return store_.add(pending_key(keys_, binding_cookie), 1, kStateTtl, kMaxPendingLogins);
 }
 
 Result<long long> AuthStore::forget_pending(std::string_view binding_cookie) {
-  return store_.add(pending_key(keys_, binding_cookie), -1, kStateTtl);
+  return store_.add(pending_key(keys_, binding_cookie), -1, kStateTtl, kMaxPendingLogins);
 }
 
 Result<void> AuthStore::put_session(std::string_view cookie_value, const Session& session,

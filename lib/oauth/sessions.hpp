@@ -78,7 +78,9 @@ public:
   Result<Claimed> claim_state(std::string_view state, std::string_view provider,
                               std::string_view binding_cookie);
   // One more pending login for the browser with this binding cookie: how many it has
-  // now, counted for kStateTtl after its latest. forget_pending() takes one back.
+  // now, counted for kStateTtl after its latest; kMaxPendingLogins + 1 when it has
+  // that many already (then nothing is counted, nor the count prolonged).
+  // forget_pending() takes one back.
   Result<long long> add_pending(std::string_view binding_cookie);
   Result<long long> forget_pending(std::string_view binding_cookie);
 

@@ -339,15 +339,19 @@ Result<bool> RedisStore::expire_if_equals(std::string_view key, std::string_view
   return *n > 0;
 }
 
-Result<long long> RedisStore::add(std::string_view key, long long delta, std::chrono::milliseconds ttl) {
-  // One script: a counter is never seen, or left, at 0 or below, nor without its TTL.
+Result<long long> RedisStore::add(std::string_view key, long long delta, std::chrono::milliseconds ttl,
+                                  long long ceiling) {
+  // One script: a counter is never seen, or left, at 0 or below, nor without its TTL,
+  // nor past its ceiling.
   static constexpr std::string_view script =
-      "local n=redis.call('incrby',KEYS[1],ARGV[1]) "
+      "local d=tonumber(ARGV[1]) local c=tonumber(ARGV[3]) "
+      "if d>0 and tonumber(redis.call('get',KEYS[1]) or '0')+d>c then return c+1 end "
+      "local n=redis.call('incrby',KEYS[1],d) "
       "if n<=0 then redis.call('del',KEYS[1]) return 0 end "
-      "if tonumber(ARGV[1])>0 then redis.call('pexpire',KEYS[1],ARGV[2]) end return n";
+      "if d>0 then redis.call('pexpire',KEYS[1],ARGV[2]) end return n";
   if (auto t = impl_->check_ttl(ttl); !t) return t.error();
-  std::string by = std::to_string(delta), px = std::to_string(ttl.count());
-  return impl_->integer({"EVAL", script, "1", impl_->prefixed(key), by, px});
+  std::string by = std::to_string(delta), px = std::to_string(ttl.count()), most = std::to_string(ceiling);
+  return impl_->integer({"EVAL", script, "1", impl_->prefixed(key), by, px, most});
 }
 
 Result<bool> RedisStore::expire(std::string_view key, std::chrono::milliseconds ttl) {

@@ -48,8 +48,11 @@ public:
   virtual Result<bool> remove_if_equals(std::string_view key, std::string_view value) = 0;
   // INCRBY key delta and, when delta > 0, PEXPIRE key ttl, in one step: the counter's
   // new value. A counter never goes below 0: one that reaches it is deleted, so no
-  // key is left without a TTL. ttl must be > 0.
-  virtual Result<long long> add(std::string_view key, long long delta, std::chrono::milliseconds ttl) = 0;
+  // key is left without a TTL. An increase that would pass `ceiling` changes nothing,
+  // not even the TTL (refused attempts must not prolong a lockout), and answers
+  // ceiling + 1. ttl must be > 0.
+  virtual Result<long long> add(std::string_view key, long long delta, std::chrono::milliseconds ttl,
+                                long long ceiling) = 0;
   // PEXPIRE: true when the key exists.
   virtual Result<bool> expire(std::string_view key, std::chrono::milliseconds ttl) = 0;
   // PEXPIRE only while key still holds `value` (extending a lock's lease one owns).
@@ -78,7 +81,8 @@ public:
   Lookup take(std::string_view key) override;
   Result<bool> remove(std::string_view key) override;
   Result<bool> remove_if_equals(std::string_view key, std::string_view value) override;
-  Result<long long> add(std::string_view key, long long delta, std::chrono::milliseconds ttl) override;
+  Result<long long> add(std::string_view key, long long delta, std::chrono::milliseconds ttl,
+                        long long ceiling) override;
   Result<bool> expire(std::string_view key, std::chrono::milliseconds ttl) override;
   Result<bool> expire_if_equals(std::string_view key, std::string_view value,
                                 std::chrono::milliseconds ttl) override;

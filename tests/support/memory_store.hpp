@@ -115,12 +115,14 @@ public:
     return true;
   }
 
-  oauthfcgi::Result<long long> add(std::string_view key, long long delta, ms ttl) override {
+  oauthfcgi::Result<long long> add(std::string_view key, long long delta, ms ttl,
+                                   long long ceiling) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (down_) return unavailable();
     if (ttl.count() <= 0) return bad_ttl(ttl);
     Entry* e = find(key);
     long long n = (e ? std::stoll(e->value) : 0) + delta;
+    if (delta > 0 && n > ceiling) return ceiling + 1;
     if (n <= 0) {
       entries_.erase(std::string(key));
       return 0;

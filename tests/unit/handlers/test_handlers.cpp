@@ -197,6 +197,24 @@ TEST_F(Handlers, ABrowserWithTenPendingSignInsGets429UntilOneCompletes) {
     connect("github", "", cookie);
 }
 
+// Retrying while refused must not keep the browser locked out: the count still ends
+// kStateTtl after the last sign-in it counted.
+TEST_F(Handlers, RefusedConnectsDoNotProlongThePendingCount) {
+  Started first = connect();
+  std::string cookie = "__Host-oauth_session_bind=" + first.binding;
+  for (int i = 1; i < 10; ++i)
+    connect("github", "", cookie);
+  auto again = [&] {
+    return call(handle_connect, {{"SCRIPT_NAME", "/auth/connect/github"}, {"HTTP_COOKIE", cookie}}).status;
+  };
+  store_.advance(std::chrono::seconds(300));
+  EXPECT_EQ(again(), 429);
+  store_.advance(std::chrono::seconds(299));
+  EXPECT_EQ(again(), 429);
+  store_.advance(std::chrono::seconds(2));
+  EXPECT_EQ(again(), 302) << "600 s after the last counted sign-in, whatever was refused since";
+}
+
 TEST_F(Handlers, UnknownProviderIs404) {
   EXPECT_EQ(call(handle_connect, {{"SCRIPT_NAME", "/auth/connect/nope"}}).status, 404);
   EXPECT_EQ(

@@ -28,15 +28,25 @@ namespace {
 
 // add(): a counter with a TTL from its last increase, never at or below 0 (then gone).
 void expect_counter(Store& store) {
-  EXPECT_EQ(*store.add("n", 1, 60s), 1);
-  EXPECT_EQ(*store.add("n", 1, 60s), 2);
+  EXPECT_EQ(*store.add("n", 1, 60s, 9), 1);
+  EXPECT_EQ(*store.add("n", 1, 60s, 9), 2);
   EXPECT_GT(**store.ttl("n"), 50s);
-  EXPECT_EQ(*store.add("n", -1, 60s), 1);
-  EXPECT_EQ(*store.add("n", -1, 60s), 0);
+  EXPECT_EQ(*store.add("n", -1, 60s, 9), 1);
+  EXPECT_EQ(*store.add("n", -1, 60s, 9), 0);
   EXPECT_FALSE(store.ttl("n")->has_value()) << "a counter at 0 is deleted";
-  EXPECT_EQ(*store.add("n", -1, 60s), 0) << "never below 0";
+  EXPECT_EQ(*store.add("n", -1, 60s, 9), 0) << "never below 0";
   EXPECT_FALSE(store.ttl("n")->has_value()) << "and no key is left without a TTL";
-  EXPECT_FALSE(store.add("n", 1, 0ms).ok());
+  EXPECT_FALSE(store.add("n", 1, 0ms, 9).ok());
+}
+
+// At its ceiling a counter refuses more, and a refusal does not renew its TTL.
+void expect_ceiling(Store& store) {
+  EXPECT_EQ(*store.add("c", 2, 60s, 3), 2);
+  EXPECT_EQ(*store.add("c", 1, 60s, 3), 3);
+  ASSERT_TRUE(store.expire("c", 5s).ok());
+  EXPECT_EQ(*store.add("c", 1, 60s, 3), 4) << "past the ceiling: ceiling + 1";
+  EXPECT_LE(**store.ttl("c"), 5s) << "a refused increase leaves the TTL alone";
+  EXPECT_EQ(*store.add("c", -1, 60s, 3), 2) << "and the count too";
 }
 
 milliseconds since(steady_clock::time_point t) {
@@ -300,6 +310,11 @@ TEST_F(RedisStoreTest, RemoveIfEqualsDeletesOnlyWithTheMatchingValue) {
 TEST_F(RedisStoreTest, AddCountsWithATtlAndNeverBelowZero) {
   RedisStore store(config());
   expect_counter(store);
+}
+
+TEST_F(RedisStoreTest, AddPastTheCeilingChangesNothing) {
+  RedisStore store(config());
+  expect_ceiling(store);
 }
 
 TEST_F(RedisStoreTest, RemoveReportsWhetherAKeyExisted) {
@@ -579,6 +594,11 @@ TEST(MemoryStore, KeysExpireWhenTheirTtlRunsOut) {
 TEST(MemoryStore, AddCountsWithATtlAndNeverBelowZero) {
   testutil::MemoryStore store;
   expect_counter(store);
+}
+
+TEST(MemoryStore, AddPastTheCeilingChangesNothing) {
+  testutil::MemoryStore store;
+  expect_ceiling(store);
 }
 
 TEST(MemoryStore, TakeReturnsTheValueOnceThenNotFound) {
