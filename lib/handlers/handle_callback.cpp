@@ -20,13 +20,6 @@ Result<std::string> single(const Request& request, const char* name) {
   return p.value;
 }
 
-// The browser's binding cookie, when it has a well-formed one.
-std::optional<std::string> binding_cookie(const Request& request, const Config& config) {
-  auto binding = request.cookie(binding_cookie_name(config));
-  if (!binding || !is_token_shaped(*binding)) return std::nullopt;
-  return binding;
-}
-
 // The provider sent the browser back with an error instead of a code. Anyone can
 // forge that URL and send a victim to it, so the page on our origin says only fixed
 // text; the provider's words (error_description, error_reason) go to the log.

@@ -39,11 +39,8 @@ Response start_login(const Request& request, Context& ctx, const ProviderConfig&
   if (!provider.ok()) return fail(ctx, provider.error(), "connect");
 
   // One binding value per browser, reused while it lives, so logins in several tabs all complete.
-  std::string binding;
-  if (auto existing = request.cookie(binding_cookie_name(config)); existing && is_token_shaped(*existing))
-    binding = *existing;
-  else
-    binding = ctx.random.token(32);
+  auto existing = binding_cookie(request, config);
+  std::string binding = existing ? *existing : ctx.random.token(32);
 
   std::string state = ctx.random.token(32);
   Pkce pkce = new_pkce(ctx.random);

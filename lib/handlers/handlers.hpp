@@ -30,5 +30,7 @@ Response handle_check(const Request& request, Context& context);
 Result<Provider> ready_provider(const ProviderConfig& config, Context& context);
 // The session cookie's value when it is present and well-formed.
 std::optional<std::string> session_cookie(const Request& request, const Config& config);
+// The binding cookie's value when it is present and well-formed.
+std::optional<std::string> binding_cookie(const Request& request, const Config& config);
 
 } // namespace oauthfcgi

@@ -18,10 +18,22 @@ Result<Provider> ready_provider(const ProviderConfig& config, Context& ctx) {
   return provider;
 }
 
-std::optional<std::string> session_cookie(const Request& request, const Config& config) {
-  auto value = request.cookie(session_cookie_name(config));
+namespace {
+
+std::optional<std::string> token_cookie(const Request& request, const std::string& name) {
+  auto value = request.cookie(name);
   if (!value || !is_token_shaped(*value)) return std::nullopt;
   return value;
+}
+
+} // namespace
+
+std::optional<std::string> session_cookie(const Request& request, const Config& config) {
+  return token_cookie(request, session_cookie_name(config));
+}
+
+std::optional<std::string> binding_cookie(const Request& request, const Config& config) {
+  return token_cookie(request, binding_cookie_name(config));
 }
 
 } // namespace oauthfcgi
