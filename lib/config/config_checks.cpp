@@ -98,6 +98,10 @@ void ConfigReader::check_provider_type(Section& s) {
   for (const std::string& key : rules.required_keys) {
     if (!s.has(key)) error(s.line, "missing " + key + " in " + s.label() + " (" + rules.required_fix + ")");
   }
+  if (!rules.has_api_url && s.has("api_allow") && !s.has("api_url"))
+    error(s.line_of("api_allow"), std::string("api_allow needs api_url: type ") + type.name +
+                                      " has no API of its own to call (add api_url = the API's base, "
+                                      "e.g. https://api.example.com/v1)");
 }
 
 void ConfigReader::check_client(Section& s) {

@@ -129,6 +129,8 @@ void graph_version(ConfigReader& p, Section& s, const Value& v);
 // allowed_users, in [access] and [provider NAME]: each entry parsed once (parse_user_ref).
 void allowed_users(ConfigReader& p, Section& s, const Value& v);
 void allow_urls(ConfigReader& p, Section& s, const Value& v);
+void api_url(ConfigReader& p, Section& s, const Value& v);
+void api_allow(ConfigReader& p, Section& s, const Value& v);
 
 // ---- files the config points at (config_secrets.cpp) -------------------------------
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "access.hpp"
+#include "api_relay.hpp"
 #include "config_reader.hpp"
 #include "store.hpp"
 #include "text.hpp"
@@ -249,6 +250,37 @@ void allow_urls(ConfigReader& p, Section& s, const Value& v) {
     }
   }
   p.client(s).allow_urls = std::move(prefixes);
+}
+
+} // namespace oauthfcgi::config_detail
+
+namespace oauthfcgi::config_detail {
+
+// The base of the provider's API: a URL without query, user or fragment; a trailing
+// '/' is dropped so that paths are appended after exactly one.
+void api_url(ConfigReader& p, Section& s, const Value& v) {
+  Value trimmed = v;
+  while (trimmed.text.size() > 1 && trimmed.text.back() == '/')
+    trimmed.text.remove_suffix(1);
+  if (trimmed.text.find_first_of("?@") != std::string_view::npos) {
+    p.error(v.line, "api_url is the base of the API, without user, query or fragment "
+                    "(e.g. https://api.example.com/v1)");
+    return;
+  }
+  if (check_endpoint(p, trimmed)) p.provider(s).api_url = std::string(trimmed.text);
+}
+
+void api_allow(ConfigReader& p, Section& s, const Value& v) {
+  std::vector<ApiRule> rules;
+  for (const std::string& w : split_words(v.text, false)) {
+    auto rule = parse_api_rule(w);
+    if (!rule) {
+      p.error(v.line, "api_allow entry \"" + w + "\" is not a rule (" + rule.error().reason + ")");
+      continue;
+    }
+    rules.push_back(std::move(*rule));
+  }
+  p.provider(s).api_allow = std::move(rules);
 }
 
 } // namespace oauthfcgi::config_detail

@@ -34,6 +34,14 @@ struct UserRef {
   }
 };
 
+// One api_allow rule: what oauth-api may call at a provider. A path segment of the
+// pattern is a literal, "*" (exactly one segment) or, last, "**" (one or more).
+struct ApiRule {
+  std::string method;                // "GET", "POST", ...
+  std::vector<std::string> segments; // the pattern's segments, without '/'
+  std::string text;                  // as written: "GET:/user/repos"
+};
+
 // [access] and the same keys inside a [provider NAME] section. Empty = anyone.
 struct AccessRules {
   std::vector<std::string> allowed_emails;
@@ -109,6 +117,12 @@ struct ProviderConfig {
   bool offline_access = false;
   // oauth2: the server's unmarked email counts for access rules (normalize_profile).
   bool trust_email = false;
+  // oauth-api: the base of the provider's API (empty: the type's default, none for
+  // oauth2 and oidc) and what may be called there (empty: nothing).
+  std::string api_url;
+  std::vector<ApiRule> api_allow;
+  // oauth-check hands the upstream a live access token (X-Auth-Access-Token).
+  bool pass_access_token = false;
   AccessRules access;
   int line = 0; // where the section starts, for messages
 };

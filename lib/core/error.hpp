@@ -31,10 +31,13 @@ enum class ErrorKind {
 struct Error {
   ErrorKind kind = ErrorKind::internal;
   std::string reason; // safe to show and log: never a secret, token, code or cookie
+  // A JSON answer's "error" where the kind's name says too little (oauth-api's
+  // "bad_path", "csrf"); empty: error_kind_name(kind).
+  std::string code = {};
 };
 
-inline Error make_error(ErrorKind kind, std::string reason) {
-  return Error{kind, std::move(reason)};
+inline Error make_error(ErrorKind kind, std::string reason, std::string code = {}) {
+  return Error{kind, std::move(reason), std::move(code)};
 }
 
 // HTTP status for an error kind; the only such mapping in the project.

@@ -38,6 +38,7 @@ Result<Provider> resolve_provider(const ProviderConfig& c) {
   p.emails_url = c.emails_url;
   p.revoke_url = c.revoke_url;
   p.debug_token_url = c.debug_token_url;
+  p.api_url = c.api_url;
   p.scope = c.scope;
   p.pkce = c.pkce;
   p.display_name = type.display_name ? type.display_name : c.name;

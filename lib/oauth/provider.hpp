@@ -60,6 +60,9 @@ struct Provider {
   bool send_grant_type = true;
   // Headers every API call to this provider carries (GitHub wants its Accept and version).
   Headers api_headers;
+  // The base oauth-api relays to: the section's api_url, else the type's API; empty:
+  // none (oauth2, oidc without api_url).
+  std::string api_url;
   // Query parameters of the user document request (Facebook: fields=...).
   Params userinfo_params;
   ProviderHooks hooks;

@@ -125,6 +125,7 @@ void facebook_defaults(const ProviderConfig& c, Provider& p) {
   default_if_empty(p.userinfo_url, graph + "/me");
   default_if_empty(p.debug_token_url, graph + "/debug_token");
   default_if_empty(p.revoke_url, graph + "/me/permissions");
+  default_if_empty(p.api_url, graph);
   if (!c.scope_set) p.scope = {"email", "public_profile"};
   p.token_request = TokenRequestStyle::get_query;
   p.send_grant_type = false;

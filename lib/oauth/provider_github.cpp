@@ -65,8 +65,12 @@ void github_defaults(const ProviderConfig& c, Provider& p) {
   default_if_empty(p.token_url, "https://github.com/login/oauth/access_token");
   default_if_empty(p.userinfo_url, "https://api.github.com/user");
   default_if_empty(p.emails_url, "https://api.github.com/user/emails");
+  default_if_empty(p.api_url, "https://api.github.com");
   if (!c.scope_set) p.scope = {"read:user", "user:email"};
-  p.api_headers = {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}};
+  // GitHub refuses API calls without a User-Agent.
+  p.api_headers = {{"Accept", "application/vnd.github+json"},
+                   {"X-GitHub-Api-Version", "2022-11-28"},
+                   {"User-Agent", "oauth-fcgi"}};
 }
 
 // /user: a numeric id and the login.

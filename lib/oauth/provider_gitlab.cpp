@@ -8,7 +8,10 @@ namespace {
 
 void gitlab_defaults(const ProviderConfig& c, Provider& p) {
   openid_defaults(c, p, c.base_url, {"openid", "profile", "email"});
-  if (c.offline_access) add_scope(p.scope, "offline_access");
+  // GitLab gives a refresh token with every access token and knows no offline_access
+  // scope (asking for it fails the sign-in with invalid_scope): offline_access asks
+  // for nothing more.
+  default_if_empty(p.api_url, c.base_url + "/api/v4");
 }
 
 } // namespace

@@ -9,6 +9,7 @@ namespace {
 void google_defaults(const ProviderConfig& c, Provider& p) {
   openid_defaults(c, p, c.issuer.empty() ? "https://accounts.google.com" : c.issuer,
                   {"openid", "email", "profile"});
+  default_if_empty(p.api_url, "https://www.googleapis.com");
   // Google gives a refresh token only with access_type=offline, and again only on consent.
   if (c.offline_access) p.authorize_params = {{"access_type", "offline"}, {"prompt", "consent"}};
 }

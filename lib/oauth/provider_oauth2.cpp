@@ -24,6 +24,7 @@ void oauth2_profile(const cJSON* user, Profile& p) {
 ProviderTypeInfo oauth2_type() {
   ProviderTypeInfo t(ProviderType::oauth2, "oauth2", oauth2_defaults, oauth2_profile, revoke_rfc7009);
   t.config.own_keys = {"trust_email"};
+  t.config.has_api_url = false;
   t.config.required_keys = {"authorize_url", "token_url", "userinfo_url"};
   t.config.required_fix = "type oauth2 needs authorize_url, token_url and userinfo_url";
   return t;

@@ -18,6 +18,7 @@ void oidc_defaults(const ProviderConfig& c, Provider& p) {
 ProviderTypeInfo oidc_type() {
   ProviderTypeInfo t(ProviderType::oidc, "oidc", oidc_defaults, map_oidc_claims, revoke_rfc7009);
   t.config.own_keys = {"issuer", "offline_access"};
+  t.config.has_api_url = false;
   t.config.required_keys = {"issuer"};
   t.config.required_fix =
       "type oidc needs issuer = https://..., the URL before /.well-known/openid-configuration";

@@ -32,6 +32,9 @@ struct TypeConfigRules {
   std::vector<std::string> required_keys;
   std::string required_fix;
   std::string default_base_url; // base_url when the section has none
+  // The type knows its API's base (apply_defaults sets Provider::api_url); false: a
+  // section with api_allow must set api_url.
+  bool has_api_url = true;
 };
 
 struct ProviderTypeInfo {
