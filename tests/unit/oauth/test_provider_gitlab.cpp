@@ -15,7 +15,9 @@ using testutil::provider_section;
 using testutil::section_problems;
 using testutil::tokens;
 
-TEST(ResolveProvider, GitlabsIssuerIsItsBaseUrlAndOfflineAddsAScope) {
+// GitLab issues a refresh token with every access token and answers invalid_scope to
+// offline_access: offline_access = true must not ask for it.
+TEST(ResolveProvider, GitlabsIssuerIsItsBaseUrlAndOfflineAsksNoScopeGitlabRefuses) {
   ProviderConfig c = provider_section(ProviderType::gitlab, "gitlab");
   c.base_url = "https://gitlab.example";
   c.offline_access = true;
@@ -23,8 +25,9 @@ TEST(ResolveProvider, GitlabsIssuerIsItsBaseUrlAndOfflineAddsAScope) {
   ASSERT_TRUE(p.ok());
   EXPECT_TRUE(p->openid);
   EXPECT_EQ(p->issuer, "https://gitlab.example");
-  EXPECT_EQ(join_scopes(p->scope), "openid profile email offline_access");
+  EXPECT_EQ(join_scopes(p->scope), "openid profile email");
   EXPECT_EQ(p->display_name, "GitLab");
+  EXPECT_EQ(p->api_url, "https://gitlab.example/api/v4");
 }
 
 TEST(GitlabConfig, BaseUrlDefaultsToGitlabComAndIssuerPointsToIt) {
