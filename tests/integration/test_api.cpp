@@ -461,6 +461,17 @@ TEST_F(Api, ChecksComeInTheContractsOrder) {
   expect_refused(
       call(stranger, "POST", "/repos/octocat/Hello-World/issues", {"Content-Type: application/json"}, big),
       401, "unauthenticated", before, "5 before 6");
+  // and every other check before the body too
+  std::vector<std::string> json = {"Content-Type: application/json", "X-CSRF: 1"};
+  expect_refused(b.request("POST", base() + "/auth/api/nosuch/x", json, big), 404, "unknown_provider", before,
+                 "1 before 6");
+  expect_refused(b.request("POST", relay_url("/repos/octocat/Hello-World/issues"),
+                           {"Content-Type: application/json"}, big),
+                 403, "csrf", before, "2 before 6");
+  expect_refused(call(b, "POST", "/repos//Hello-World/issues", {"Content-Type: application/json"}, big), 400,
+                 "bad_path", before, "3 before 6");
+  expect_refused(call(b, "POST", "/user/repos", {"Content-Type: application/json"}, big), 403, "not_allowed",
+                 before, "4 before 6");
 }
 
 TEST_F(Api, AnUpstream401GetsOneRefreshAndOneRetry) {
