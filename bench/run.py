@@ -853,10 +853,12 @@ def evaluate(results, memory, settings):
         errs = sum(x["error_count"] for x in results["relay_slow"])
         base = browsers / (SLOW_DELAY_MS / 1000)
         capped = " (capped by relay's rate)" if cap < base else ""
-        target(f"slow upstream: relayed calls ≥ 80% of the ideal min({base:,.0f}/s, relay), zero errors",
-               f"{share:.0%} of {cap:,.0f}/s{capped}, {plain:.0%} of {base:,.0f}/s, {errs} errors",
-               share >= 0.8 and errs == 0, f"{share:.0%} of the ideal, {errs} errors",
-               share / 0.8 if errs == 0 else 0)
+        # Judged on the ideal (every caller waiting only its 150 ms); the share of
+        # what the machine relays with an instant upstream is shown beside it, not judged.
+        target(f"slow upstream: relayed calls ≥ 80% of the ideal {base:,.0f}/s, zero errors",
+               f"{plain:.0%} of {base:,.0f}/s ({share:.0%} of {cap:,.0f}/s{capped}), {errs} errors",
+               plain >= 0.8 and errs == 0, f"{plain:.0%} of the ideal, {errs} errors",
+               plain / 0.8 if errs == 0 else 0)
     ka = [n for n in results if n.endswith("_ka") and not n.startswith("noop_") and results[n]]
     if ka:
         errs = sum(x["error_count"] for n in ka for x in results[n])
