@@ -1,4 +1,4 @@
-// The five endpoints (docs/routes.md), one file each (handle_*.cpp), and what they share
+// The six endpoints (docs/routes.md), one file each (handle_*.cpp), and what they share
 // (web.cpp). Each takes the request and the context the pipeline filled from its
 // route (routes.cpp: method, error style, name, session cookie) and returns the
 // answer; they never touch a socket, so tests drive them with a MemoryStore and a
@@ -22,6 +22,7 @@ Response handle_callback(const Request& request, Context& context);
 Response handle_profile(const Request& request, Context& context);
 Response handle_logout(const Request& request, Context& context);
 Response handle_check(const Request& request, Context& context);
+Response handle_api(const Request& request, Context& context);
 
 // ---- shared by the handlers (web.cpp; their cookies in cookie.hpp) ----
 

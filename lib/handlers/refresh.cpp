@@ -172,28 +172,40 @@ Result<Session> update_session(Context& ctx, std::string_view cookie,
   return s;
 }
 
-Result<Session> refetch_profile(Context& ctx, const Provider& p, std::string_view cookie, Session session) {
+Result<Session> call_with_token(Context& ctx, const Provider& p, std::string_view cookie, Session session,
+                                const std::function<Result<void>(const Session&)>& call) {
   auto fresh = fresh_tokens(ctx, p, cookie, std::move(session), false);
   if (!fresh.ok()) return fresh.error();
   Session current = std::move(fresh.value());
-  auto profile = fetch_user(ctx, p, current);
-  if (!profile.ok() && profile.error().kind == ErrorKind::token_rejected) {
-    // Revoked or expired early at the provider: refresh once, try once more.
-    ctx.log.info("token_rejected", {{"provider", p.name}, {"reason", profile.error().reason}});
-    auto renewed = fresh_tokens(ctx, p, cookie, std::move(current), true);
-    if (!renewed.ok()) return renewed.error();
-    current = std::move(renewed.value());
-    profile = fetch_user(ctx, p, current);
-    if (!profile.ok() && profile.error().kind == ErrorKind::token_rejected) {
-      AuthStore auth(ctx.store, ctx.keys);
-      return end_session(
-          ctx, auth, cookie, p,
-          make_error(ErrorKind::unauthenticated,
-                     p.name + " refused the refreshed access token too: the sign-in has ended"));
-    }
+  auto outcome = call(current);
+  if (outcome.ok() || outcome.error().kind != ErrorKind::token_rejected) {
+    if (!outcome.ok()) return outcome.error();
+    return current;
   }
-  if (!profile.ok()) return profile.error();
-  return update_session(ctx, cookie, [&](Session& s) { s.profile = std::move(profile.value()); });
+  // Revoked or expired early at the provider: refresh once, try once more.
+  ctx.log.info("token_rejected", {{"provider", p.name}, {"reason", outcome.error().reason}});
+  auto renewed = fresh_tokens(ctx, p, cookie, std::move(current), true);
+  if (!renewed.ok()) return renewed.error();
+  current = std::move(renewed.value());
+  outcome = call(current);
+  if (outcome.ok()) return current;
+  if (outcome.error().kind != ErrorKind::token_rejected) return outcome.error();
+  AuthStore auth(ctx.store, ctx.keys);
+  return end_session(ctx, auth, cookie, p,
+                     make_error(ErrorKind::unauthenticated,
+                                p.name + " refused the refreshed access token too: the sign-in has ended"));
+}
+
+Result<Session> refetch_profile(Context& ctx, const Provider& p, std::string_view cookie, Session session) {
+  Profile profile;
+  auto used = call_with_token(ctx, p, cookie, std::move(session), [&](const Session& s) -> Result<void> {
+    auto fetched = fetch_user(ctx, p, s);
+    if (!fetched.ok()) return fetched.error();
+    profile = std::move(fetched.value());
+    return {};
+  });
+  if (!used.ok()) return used.error();
+  return update_session(ctx, cookie, [&](Session& s) { s.profile = std::move(profile); });
 }
 
 } // namespace oauthfcgi

@@ -41,6 +41,14 @@ bool token_expiring(const TokenSet& tokens, long now);
 Result<Session> fresh_tokens(Context& ctx, const Provider& provider, std::string_view cookie, Session session,
                              bool force);
 
+// A provider call with the user's token, as oauth-profile ?refresh=1 and oauth-api make
+// it: `call` gets the session with a fresh token (fresh_tokens without force); when it
+// fails with token_rejected (the provider's 401), the token is refreshed whatever its
+// expiry and `call` made once more; a second token_rejected ends the session
+// (unauthenticated). The session `call` last succeeded with comes back.
+Result<Session> call_with_token(Context& ctx, const Provider& provider, std::string_view cookie, Session session,
+                                const std::function<Result<void>(const Session&)>& call);
+
 // oauth-profile ?refresh=1: the user fetched anew from the provider with a fresh token
 // (OpenID types: from userinfo, or the stored profile when the server has none), once
 // more after a refresh when the provider answers 401; stored in the session with its

@@ -275,8 +275,10 @@ std::optional<Error> transfer_error(CURL* h, CURLcode rc, const Transfer& t, con
                                     const HttpRequest& request, const UrlParts& parts, const char* errbuf) {
   const std::string& host = parts.host;
   if (t.body_too_large)
-    return make_error(ErrorKind::provider_error, "response from " + host + " larger than " +
-                                                     std::to_string(cfg.max_response_bytes) + " bytes");
+    return make_error(ErrorKind::provider_error,
+                      "response from " + host + " larger than " + std::to_string(cfg.max_response_bytes) +
+                          " bytes",
+                      std::string(kResponseTooLarge));
   if (t.headers_too_large)
     return make_error(ErrorKind::provider_error, "response headers from " + host + " larger than " +
                                                      std::to_string(kMaxHeaderBytes) + " bytes");

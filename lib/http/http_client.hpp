@@ -42,11 +42,15 @@ struct HttpResponse {
   const std::string* header(std::string_view name) const;
 };
 
+// Error::code of a transport error whose answer was over max_response_bytes.
+constexpr std::string_view kResponseTooLarge = "response_too_large";
+
 class HttpClient {
 public:
   virtual ~HttpClient() = default;
   // A transport failure is an Error: provider_timeout past timeout_ms,
-  // provider_error otherwise (unreachable, TLS refused, body over the cap).
+  // provider_error otherwise (unreachable, TLS refused, body over the cap: code
+  // kResponseTooLarge).
   // Any HTTP status, 4xx/5xx included, is a response, not an error.
   virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
 };

@@ -127,7 +127,9 @@ Headers api_forwarded_headers(const Request& request) {
                                            "If-None-Match", "If-Modified-Since", "If-Match"};
   Headers out;
   for (const char* name : kForwarded)
-    if (auto value = request.header(name)) out.emplace_back(name, std::string(*value));
+    // nginx passes CONTENT_TYPE empty when the request has none.
+    if (auto value = request.header(name); value && !value->empty())
+      out.emplace_back(name, std::string(*value));
   return out;
 }
 

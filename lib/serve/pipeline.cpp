@@ -54,6 +54,12 @@ const Route& pick_route(const std::vector<Route>& routes, const Request& request
 std::optional<std::string> route_name(const Route& route, const Request& request, const Config& config) {
   if (route.path.empty()) return std::string();
   auto tail = route_tail(request.route(), config, route.path);
+  if (tail && route.tail == RouteTail::name_then_path) {
+    // "/github/user/repos" -> "github": an unknown name is the handler's to refuse.
+    std::string name = tail->substr(std::min<size_t>(1, tail->size()));
+    name = name.substr(0, name.find('/'));
+    return name.empty() ? std::nullopt : std::optional<std::string>(name);
+  }
   auto name = tail ? tail_name(*tail) : std::nullopt;
   if (!name) return std::nullopt;
   bool wanted = route.tail == RouteTail::optional_name || (route.tail == RouteTail::name) == !name->empty();

@@ -26,6 +26,8 @@ const std::vector<Route>& route_table() {
      "sign out with a POST (a form button)", ""},
     {"check",    "",          T::none,          {},              S::status_only, true,    handle_check,
      "", ""},
+    {"api",      "/api",      T::name_then_path, {},             S::json,        true,    handle_api,
+     "", "no such API route: call <route_prefix>/api/<provider>/<path>"},
   };
   // clang-format on
   return table;

@@ -16,8 +16,9 @@
 
 namespace oauthfcgi {
 
-// What may follow a route's path: nothing, or "/<name>" (letters, digits, '-', '_').
-enum class RouteTail { none, optional_name, name };
+// What may follow a route's path: nothing, or "/<name>" (letters, digits, '-', '_'), or
+// "/<name>/<path>" (name_then_path: the handler reads the path and judges the name).
+enum class RouteTail { none, optional_name, name, name_then_path };
 
 // One row of a program's route table: what the pipeline checks before the handler.
 struct Route {

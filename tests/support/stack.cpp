@@ -13,7 +13,7 @@
 namespace testutil {
 namespace {
 
-const char* const kPrograms[] = {"connect", "callback", "profile", "logout", "check"};
+const char* const kPrograms[] = {"connect", "callback", "profile", "logout", "check", "api"};
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))

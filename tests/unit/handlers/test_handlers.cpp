@@ -1,4 +1,4 @@
-// The five handlers on their routes (the pipeline in process) with a MemoryStore and a
+// The six handlers on their routes (the pipeline in process) with a MemoryStore and a
 // scripted provider: the whole login, and every refusal the contract names, without sockets.
 #include "handlers.hpp"
 
@@ -21,6 +21,7 @@ protected:
     std::string text =
         "[server]\npublic_url = https://www.example.com\nsecret_file = secret\n"
         "[provider github]\ntype = github\nclient_id = Iv1.abc\nclient_secret_file = gh.secret\n"
+        "api_allow = GET:/repos/** POST:/repos/*/*/issues\n"
         "[provider corp]\ntype = oauth2\nclient_id = corp-id\nclient_secret = corp-secret\n"
         "authorize_url = http://127.0.0.1:9/authorize\ntoken_url = http://127.0.0.1:9/token\n"
         "userinfo_url = http://127.0.0.1:9/userinfo\n";
@@ -339,4 +340,211 @@ TEST_F(Handlers, BindingAndStateAreTheContextsRandomDraws) {
   Started s = connect();
   EXPECT_EQ(s.binding, base64url_encode(same.bytes(32)));
   EXPECT_EQ(s.state, base64url_encode(same.bytes(32)));
+}
+
+namespace {
+
+// GET|POST <prefix>/api/github/<path> with what a fetch() from our own page sends.
+Request::Env api_env(const std::string& method, const std::string& uri, const std::string& session) {
+  std::string path = uri.substr(0, uri.find('?'));
+  std::string query = uri.find('?') == std::string::npos ? "" : uri.substr(uri.find('?') + 1);
+  Request::Env env = {{"REQUEST_METHOD", method}, {"SCRIPT_NAME", path}, {"REQUEST_URI", uri},
+                      {"QUERY_STRING", query},    {"HTTP_X_CSRF", "1"},  {"CONTENT_TYPE", ""}};
+  if (!session.empty()) env["HTTP_COOKIE"] = "__Host-oauth_session=" + session;
+  return env;
+}
+
+int api_calls(const testutil::FakeHttp& http) {
+  int n = 0;
+  for (auto& r : http.requests)
+    n += r.url.rfind("https://api.github.com/repos", 0) == 0;
+  return n;
+}
+
+} // namespace
+
+TEST_F(Handlers, ApiRelaysAnAllowedCallWithTheSessionsTokenAndOnlyTheListedHeaders) {
+  std::string session = login();
+  http_.on_answer("https://api.github.com/repos/", 200,
+                  {{"content-type", "application/json"},
+                   {"set-cookie", "logged_in=yes"},
+                   {"etag", "\"e1\""},
+                   {"x-ratelimit-remaining", "4999"},
+                   {"x-github-request-id", "AB:CD"},
+                   {"link", "<https://api.github.com/repos/o/r/issues?page=2>; rel=\"next\""}},
+                  R"([{"number":1}])");
+  Request::Env env = api_env("GET", "/auth/api/github/repos/o/r/issues?page=1&state=open", session);
+  env["HTTP_COOKIE"] = "__Host-oauth_session=" + session + "; other=1";
+  env["HTTP_AUTHORIZATION"] = "Bearer not-ours";
+  env["HTTP_IF_NONE_MATCH"] = "\"e0\"";
+  Response r = call(handle_api, env);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"([{"number":1}])");
+  ASSERT_EQ(api_calls(http_), 1);
+  const HttpRequest& up = http_.requests.back();
+  EXPECT_EQ(up.method, "GET");
+  EXPECT_EQ(up.url, "https://api.github.com/repos/o/r/issues?page=1&state=open");
+  EXPECT_EQ(testutil::header_of(up, "Authorization"), "Bearer gho_TOKEN");
+  EXPECT_EQ(testutil::header_of(up, "Accept"), "application/vnd.github+json");
+  EXPECT_EQ(testutil::header_of(up, "X-GitHub-Api-Version"), "2022-11-28");
+  EXPECT_EQ(testutil::header_of(up, "User-Agent"), "oauth-fcgi");
+  EXPECT_EQ(testutil::header_of(up, "If-None-Match"), "\"e0\"");
+  EXPECT_EQ(testutil::header_of(up, "Cookie"), "<none>");
+  EXPECT_EQ(testutil::header_of(up, "X-CSRF"), "<none>");
+  EXPECT_EQ(testutil::header_of(up, "Content-Type"), "<none>") << "nginx's empty CONTENT_TYPE is no header";
+  EXPECT_EQ(r.header("Set-Cookie"), nullptr);
+  EXPECT_EQ(r.header("X-GitHub-Request-Id"), nullptr);
+  EXPECT_EQ(*r.header("ETag"), "\"e1\"");
+  EXPECT_EQ(*r.header("X-RateLimit-Remaining"), "4999");
+  EXPECT_EQ(*r.header("Link"),
+            "<https://www.example.com/auth/api/github/repos/o/r/issues?page=2>; rel=\"next\"");
+  EXPECT_EQ(r.serialize().find("gho_TOKEN"), std::string::npos);
+
+  Request::Env post = api_env("POST", "/auth/api/github/repos/o/r/issues", session);
+  post["CONTENT_TYPE"] = "application/json";
+  post["HTTP_ACCEPT"] = "application/json";
+  std::string body = R"({"title":"Found a bug"})";
+  Context ctx = context();
+  Response p = handle_request(Program{"t", "", {route("api")}}, Request(post, body), ctx);
+  EXPECT_EQ(p.status, 200);
+  EXPECT_EQ(http_.requests.back().method, "POST");
+  EXPECT_EQ(http_.requests.back().body, body);
+  EXPECT_EQ(testutil::header_of(http_.requests.back(), "Content-Type"), "application/json");
+  EXPECT_EQ(testutil::header_of(http_.requests.back(), "Accept"), "application/json")
+      << "the browser's Accept wins";
+}
+
+TEST_F(Handlers, ApiRefusalsComeInTheContractsOrderAndCallNothingUpstream) {
+  std::string session = login();
+  http_.on_json("https://api.github.com/repos/", 200, "{}");
+  struct Case {
+    const char* what;
+    Request::Env env;
+    int status;
+    std::string code;
+  };
+  auto with = [&](Request::Env env, const char* name, const char* value) {
+    if (value)
+      env[name] = value;
+    else
+      env.erase(name);
+    return env;
+  };
+  const std::string ok_uri = "/auth/api/github/repos/o/r";
+  std::vector<Case> cases = {
+      {"unknown provider", api_env("GET", "/auth/api/gitlab/repos/o/r", session), 404, "unknown_provider"},
+      {"unknown provider before csrf", with(api_env("GET", "/auth/api/nope/x", ""), "HTTP_X_CSRF", nullptr),
+       404, "unknown_provider"},
+      {"no X-CSRF", with(api_env("GET", ok_uri, session), "HTTP_X_CSRF", nullptr), 403, "csrf"},
+      {"X-CSRF not 1", with(api_env("GET", ok_uri, session), "HTTP_X_CSRF", "true"), 403, "csrf"},
+      {"cross-site", with(api_env("GET", ok_uri, session), "HTTP_SEC_FETCH_SITE", "cross-site"), 403, "csrf"},
+      {"foreign Origin", with(api_env("GET", ok_uri, session), "HTTP_ORIGIN", "https://evil.example"), 403,
+       "csrf"},
+      {"csrf before path",
+       with(api_env("GET", "/auth/api/github/repos/../x", session), "HTTP_X_CSRF", nullptr), 403, "csrf"},
+      {"dot-dot", api_env("GET", "/auth/api/github/repos/o/../../user", session), 400, "bad_path"},
+      {"encoded slash", api_env("GET", "/auth/api/github/repos/o%2Fr", session), 400, "bad_path"},
+      {"path moved by normalising",
+       with(api_env("GET", "/auth/api/gitlab/../github/repos/o/r", session), "SCRIPT_NAME",
+            "/auth/api/github/repos/o/r"),
+       400, "bad_path"},
+      {"not allowed: method", api_env("DELETE", ok_uri, session), 403, "not_allowed"},
+      {"not allowed: path", api_env("GET", "/auth/api/github/user/emails", session), 403, "not_allowed"},
+      {"not allowed before session", api_env("GET", "/auth/api/github/user/emails", ""), 403, "not_allowed"},
+      {"no session", api_env("GET", ok_uri, ""), 401, "unauthenticated"},
+      {"unknown session", api_env("GET", ok_uri, std::string(43, 'x')), 401, "unauthenticated"},
+  };
+  for (const Case& c : cases) {
+    Response r = call(handle_api, c.env);
+    EXPECT_EQ(r.status, c.status) << c.what << ": " << r.body;
+    EXPECT_NE(r.body.find("\"error\":\"" + c.code + "\""), std::string::npos) << c.what << ": " << r.body;
+  }
+  EXPECT_EQ(api_calls(http_), 0);
+  // Our own Origin and same-origin fetches pass.
+  Request::Env same = with(api_env("GET", ok_uri, session), "HTTP_ORIGIN", "https://www.example.com");
+  same["HTTP_SEC_FETCH_SITE"] = "same-origin";
+  EXPECT_EQ(call(handle_api, same).status, 200);
+}
+
+TEST_F(Handlers, ApiSessionOfAnotherProviderIsUnauthenticated) {
+  load_config("[server]\npublic_url = https://www.example.com\nsecret_file = secret\n"
+              "[provider github]\ntype = github\nclient_id = Iv1.abc\nclient_secret = s\n"
+              "[provider corp]\ntype = oauth2\nclient_id = c\nclient_secret = s\n"
+              "authorize_url = http://127.0.0.1:9/a\ntoken_url = http://127.0.0.1:9/t\nuserinfo_url = "
+              "http://127.0.0.1:9/u\napi_url = http://127.0.0.1:9/api\napi_allow = GET:/repos/**\n");
+  std::string session = login(); // a github session
+  http_.on_json("http://127.0.0.1:9/api", 200, "{}");
+  Response r = call(handle_api, api_env("GET", "/auth/api/corp/repos/x", session));
+  EXPECT_EQ(r.status, 401);
+  for (auto& q : http_.requests)
+    EXPECT_EQ(q.url.rfind("http://127.0.0.1:9/api", 0), std::string::npos);
+}
+
+TEST_F(Handlers, ApiUpstream401RefreshesOnceAndRetriesThenEndsTheSession) {
+  http_ = testutil::FakeHttp();
+  int refreshes = 0;
+  http_.on("https://github.com/login/oauth/access_token", [&](const HttpRequest& q) -> Result<HttpResponse> {
+    HttpResponse a;
+    a.status = 200;
+    a.headers = {{"content-type", "application/json"}};
+    bool refresh = testutil::form_has(q, "grant_type=refresh_token");
+    refreshes += refresh;
+    a.body =
+        refresh
+            ? R"({"access_token":"gho_NEW","refresh_token":"ghr_2","expires_in":28800,"token_type":"bearer"})"
+            : R"({"access_token":"gho_OLD","refresh_token":"ghr_1","expires_in":28800,"token_type":"bearer"})";
+    return a;
+  });
+  http_.on_json("https://api.github.com/user", 200, R"({"login":"octocat","id":583231})");
+  bool new_token_works = true;
+  http_.on("https://api.github.com/repos/", [&](const HttpRequest& q) -> Result<HttpResponse> {
+    HttpResponse a;
+    bool ok = testutil::header_of(q, "Authorization") == "Bearer gho_NEW" && new_token_works;
+    a.status = ok ? 200 : 401;
+    a.body = ok ? "[]" : R"({"message":"Bad credentials"})";
+    return a;
+  });
+  std::string session = login();
+  Response r = call(handle_api, api_env("GET", "/auth/api/github/repos/o/r", session));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(refreshes, 1);
+  EXPECT_EQ(api_calls(http_), 2) << "the call, one refresh, the call once more";
+
+  new_token_works = false; // revoked at the provider: the refreshed token is refused too
+  r = call(handle_api, api_env("GET", "/auth/api/github/repos/o/r", session));
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body, R"({"error":"unauthenticated"})");
+  EXPECT_EQ(refreshes, 2);
+  EXPECT_EQ(call(handle_profile,
+                 {{"SCRIPT_NAME", "/auth/profile"}, {"HTTP_COOKIE", "__Host-oauth_session=" + session}})
+                .status,
+            401)
+      << "the session has ended";
+}
+
+TEST_F(Handlers, ApiUpstreamFailuresHaveTheirCodes) {
+  std::string session = login();
+  struct Case {
+    Error error;
+    int status;
+    const char* code;
+  };
+  for (const Case& c : {Case{make_error(ErrorKind::provider_error, "too big", std::string(kResponseTooLarge)),
+                             502, "upstream_too_large"},
+                        Case{make_error(ErrorKind::provider_error, "api.github.com: Couldn't connect"), 502,
+                             "upstream_unreachable"},
+                        Case{make_error(ErrorKind::provider_timeout, "api.github.com did not answer"), 504,
+                             "upstream_timeout"}}) {
+    testutil::FakeHttp fresh;
+    Error e = c.error;
+    fresh.on("https://api.github.com/repos/", [e](const HttpRequest&) -> Result<HttpResponse> { return e; });
+    Context ctx = context(fresh);
+    Response r = handle_request(Program{"t", "", {route("api")}},
+                                Request(api_env("GET", "/auth/api/github/repos/o/r", session)), ctx);
+    EXPECT_EQ(r.status, c.status);
+    EXPECT_NE(r.body.find(std::string("\"error\":\"") + c.code + "\""), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("Couldn't"), std::string::npos) << "a 5xx names nothing of ours";
+  }
+  store_.set_unavailable(true);
+  EXPECT_EQ(call(handle_api, api_env("GET", "/auth/api/github/repos/o/r", session)).status, 503);
 }

@@ -50,7 +50,10 @@ TEST(ResolveProvider, GithubGetsItsEndpointsScopeHeadersAndHooks) {
   EXPECT_NE(p->hooks.complete_profile, nullptr);
   EXPECT_EQ(p->hooks.finish_tokens, nullptr);
   EXPECT_EQ(p->api_headers,
-            (Headers{{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}}));
+            (Headers{{"Accept", "application/vnd.github+json"},
+                     {"X-GitHub-Api-Version", "2022-11-28"},
+                     {"User-Agent", "oauth-fcgi"}}));
+  EXPECT_EQ(p->api_url, "https://api.github.com");
 }
 
 TEST(GithubFlow, PrimaryRateLimitIsAReasonWithTheResetTime) {

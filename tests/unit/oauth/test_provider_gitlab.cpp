@@ -17,7 +17,9 @@ using testutil::provider_section;
 using testutil::section_problems;
 using testutil::tokens;
 
-TEST(ResolveProvider, GitlabsIssuerIsItsBaseUrlAndOfflineAccessAsksNothingMore) {
+// GitLab issues a refresh token with every access token and answers invalid_scope to
+// offline_access: offline_access = true must not ask for it.
+TEST(ResolveProvider, GitlabsIssuerIsItsBaseUrlAndOfflineAsksNoScopeGitlabRefuses) {
   ProviderConfig c = provider_section(ProviderType::gitlab, "gitlab");
   c.base_url = "https://gitlab.example";
   auto online = resolve_provider(c);
@@ -28,6 +30,7 @@ TEST(ResolveProvider, GitlabsIssuerIsItsBaseUrlAndOfflineAccessAsksNothingMore) 
   EXPECT_TRUE(p->openid);
   EXPECT_EQ(p->issuer, "https://gitlab.example");
   EXPECT_EQ(p->display_name, "GitLab");
+  EXPECT_EQ(p->api_url, "https://gitlab.example/api/v4");
   // GitLab answers invalid_scope to offline_access, and gives a refresh token anyway.
   EXPECT_EQ(join_scopes(p->scope), "openid profile email");
   EXPECT_TRUE(p->authorize_params.empty());
