@@ -32,6 +32,15 @@ void print_logs_on_failure(const ApacheStack* apache) {
     std::cerr << "---- program and apache2 logs ----\n" << apache->logs().substr(0, 20000);
 }
 
+// /auth/api/ reaches oauth-api, which reads the path as sent: with no api_allow
+// rule, its own JSON 403 not_allowed (not Apache's, not the sign-in page).
+void expect_api_route_reaches_oauth_api(ApacheStack& apache, Browser& b) {
+  Page api = b.get(apache.base() + "/auth/api/github/user/repos?page=2", {"X-CSRF: 1"});
+  EXPECT_EQ(api.status, 403) << api.body;
+  EXPECT_EQ(api.header("content-type"), "application/json") << api.body;
+  EXPECT_NE(api.body.find("\"not_allowed\""), npos) << api.body;
+}
+
 // What a browser does: the chooser, connect -> provider -> callback back on the page
 // it asked for, the profile, the protected page, then sign-out, after which neither
 // the profile nor the page is served.
@@ -56,6 +65,8 @@ void expect_whole_sign_in(ApacheStack& apache) {
   Page page = b.get(done.location());
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("REMOTE_USER=alice\n"), npos) << page.body;
+
+  expect_api_route_reaches_oauth_api(apache, b);
 
   Page out = b.request("POST", apache.base() + "/auth/logout");
   EXPECT_EQ(out.status, 303) << out.body;
@@ -301,10 +312,11 @@ void expect_whole_site_sign_in(ApacheStack& apache) {
   EXPECT_EQ(b.get(apache.protected_upstream()).status, 401);
 
   // The sign-in routes answer themselves, not with the sign-in page: oauth-profile's
-  // own 401, in JSON.
+  // own 401, in JSON; oauth-api's refusal.
   Page profile = b.get(apache.base() + "/auth/profile");
   EXPECT_EQ(profile.status, 401);
   EXPECT_EQ(profile.header("content-type"), "application/json") << profile.body;
+  expect_api_route_reaches_oauth_api(apache, b);
 
   // Where the 401 page sends the browser: connect, the provider, the callback, and
   // back to the page, which now runs with the identity.
