@@ -297,6 +297,38 @@ TEST(ApacheAuthorizerVerdicts, RefusedByARuleIs403AndRedisDownIs503) {
   print_logs_on_failure(&apache);
 }
 
+// pass_access_token under the authorizer: the CGI gets AUTH_ACCESS_TOKEN from
+// oauth-check's Variable-*; a proxied application gets no token header without the
+// snippet's opt-in lines, and none of the client's, in any spelling; the browser never
+// gets oauth-check's.
+TEST(ApacheAuthorizerPassToken, TokenOnlyFromOauthCheckAndNeverBackToTheBrowser) {
+  ApacheStack apache(ApacheMode::proxy_fcgi);
+  apache.restart_check("pass_access_token = true\n"); // still in [provider github]
+  Browser b;
+  ASSERT_EQ(apache.login(b).status, 302); // octocat
+  const std::vector<std::string> forged = {"X-Auth-Access-Token: forged", "X_Auth_Access_Token: forged",
+                                           "X-Auth_Access-Token: forged", "X-Auth-Access-Token-Expires: 1",
+                                           "Variable-AUTH_ACCESS_TOKEN: forged"};
+  Page env = b.get(apache.protected_env(), forged);
+  ASSERT_EQ(env.status, 200) << env.body;
+  EXPECT_EQ(env.body.find("forged"), npos) << env.body;
+  size_t at = env.body.find("AUTH_ACCESS_TOKEN=");
+  ASSERT_NE(at, npos) << env.body;
+  std::string token = env.body.substr(at + 18, env.body.find('\n', at) - at - 18);
+  EXPECT_GE(token.size(), 20u) << env.body;
+  EXPECT_EQ(env.body.find("HTTP_X_AUTH_ACCESS_TOKEN"), npos) << "no header without the opt-in: " << env.body;
+  Page app = b.get(apache.protected_upstream(), forged);
+  ASSERT_EQ(app.status, 200) << app.body;
+  EXPECT_EQ(identity_headers_received(app.body), kOctocatHeaders) << app.body;
+  for (const Page* page : {&env, &app}) {
+    EXPECT_EQ(page->header("x-auth-access-token"), "");
+    EXPECT_EQ(page->header("x-auth-access-token-expires"), "");
+    EXPECT_EQ(page->header("variable-auth_access_token"), "");
+  }
+  EXPECT_EQ(apache.logs().find(token), npos) << "the token is in no log line";
+  print_logs_on_failure(&apache);
+}
+
 namespace {
 
 // The whole site behind oauth-fcgi-authz.conf: the sign-in routes stay open all the
