@@ -2,9 +2,9 @@
 """make bench (scripts/bench runs this after installing what is missing and building).
 
 Starts on loopback, in one run: Redis, a stub provider served by nginx (instant) and
-one served by node (bench/slow_provider.mjs: 150 ms per call, as GitHub takes), the
-five programs on unix sockets behind nginx with the shipped snippet and, on a second
-port, with FastCGI keep-alive, the seeds' Flask app under gunicorn behind the same
+one served by node (bench/slow_provider.mjs: 150 ms per call, as GitHub takes), each
+with one API route that oauth-api relays to, the six programs on unix sockets behind
+nginx with the shipped snippet and, on a second port, with FastCGI keep-alive, the seeds' Flask app under gunicorn behind the same
 nginx, and Apache with mod_auth_openidc (signed in for real against node
 oidc-provider, tests/oidc/op.mjs). Then, for ROUNDS rounds, every instant scenario in
 turn under wrk, and after them, for ROUNDS rounds, the slow-provider scenarios (400
@@ -12,9 +12,12 @@ browsers each); writes bench/results.md and bench/chart.png and the table in
 docs/benchmarks.md. Ratios are taken within a round, then the median over the rounds.
 Memory is sampled from /proc/PID/smaps_rollup while each scenario runs.
 
-  bench/run.py --build build-bench [--rounds 3] [--duration 5] [--hold]
+  bench/run.py --build build-bench [--rounds 3] [--duration 5] [--hold] [--only relay,ref_api]
 
 --hold starts everything, prints the addresses and the cookies, and waits (for perf).
+--only runs some scenarios, starting only what they need, and puts their figures into
+the last full run's results.json in place of that run's (the report says which run
+measured what).
 """
 import argparse
 import datetime
@@ -35,9 +38,15 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
-PROGRAMS = ["connect", "callback", "profile", "logout", "check"]
+PROGRAMS = ["connect", "callback", "profile", "logout", "check", "api"]
+# The programs the scale issue's memory targets name (oauth-api came later; it is
+# reported on its own row, not added to their PSS sum).
+SCALE_PROGRAMS = ["oauth-" + p for p in PROGRAMS[:5]]
 PROFILE_JSON = ('{"login":"octocat","id":583231,"name":"The Octocat",'
                 '"email":"octocat@example.com","avatar_url":"https://example.com/octocat.png"}')
+# The stub API's one answer (GET /user/repos), from nginx and from the slow provider.
+API_JSON = ('[{"id":1296269,"name":"Hello-World","full_name":"octocat/Hello-World","private":false,'
+            '"stargazers_count":80}]')
 MB = 1024 * 1024
 
 # name, what, kind, where (front / apache), path, cookie (ours / apache / none)
@@ -55,6 +64,12 @@ SCENARIOS = [
      "/protected/index.html", "apache"),
     ("ref_profile", "nginx `return 200` of the same JSON", "simple", "front", "/ref/profile", None),
     ("profile", "oauth-profile", "simple", "front", "/auth/profile", "ours"),
+    # oauth-api: a GET relayed with the session's token to the stub's API (nginx
+    # `return 200` on loopback), and the same stub called directly.
+    ("ref_api", "the stub API's GET called directly (nginx `return 200`)", "simple", "stub",
+     "/api/user/repos", None),
+    ("relay", "oauth-api: the same GET relayed with the session's token", "simple", "front",
+     "/auth/api/github/user/repos", "ours"),
     ("login_ceiling", "whole login, nginx alone (load generator's ceiling)", "login", "front",
      "/ceiling/connect", None),
     ("login", "whole login: connect → stub → callback → profile", "login", "front",
@@ -79,7 +94,15 @@ SCENARIOS = [
      "/auth/connect/slow?return_to=/auth/profile", None),
     ("slow_login_flask", "the same, seeds' Flask app (gunicorn gthread)", "slow", "front",
      "/flask-slow/login", None),
+    # The relay to an API taking 150 ms per call, 400 callers at once (wrk -c400).
+    ("relay_slow", "oauth-api relaying to an API taking 150 ms per call, 400 callers", "slow_api", "front",
+     "/auth/api/slow/user/repos", "slow"),
 ]
+# Headers a scenario sends besides its cookie: oauth-api refuses a call without X-CSRF.
+HEADERS = {"relay": ["X-CSRF: 1"], "relay_slow": ["X-CSRF: 1"]}
+# What each scenario's answer must hold before any load (sanity), beyond its status.
+EXPECT = {"ref_api": "Hello-World", "relay": "Hello-World", "relay_slow": "Hello-World"}
+SLOW_KINDS = {"slow", "slow_api"}
 # Provider calls per login, each SLOW_DELAY_MS long: ours token, user and emails (GitHub
 # without a verified public email in /user); the Flask app token, and user in /profile.
 CALLS_PER_LOGIN = {"slow_login": 3, "slow_login_ka": 3, "slow_login_flask": 2}
@@ -215,6 +238,7 @@ class MemorySampler:
         self.pids = {name: pids[0] for name, pids in groups.items() if pids}
         self.every = every
         self.peak = {}
+        self.threads = {}  # the programs' highest thread count (their pools' growth)
         self.pss_sum = 0
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
@@ -235,8 +259,11 @@ class MemorySampler:
             top = self.peak.setdefault(name, {"Rss": 0, "Pss": 0, "Uss": 0})
             for k in top:
                 top[k] = max(top[k], m[k])
-            if name.startswith("oauth-"):
+            if name in SCALE_PROGRAMS:
                 total += m["Pss"]
+            if name.startswith("oauth-"):
+                t = (status(pid) or {}).get("Threads", 0)
+                self.threads[name] = max(self.threads.get(name, 0), t)
         self.pss_sum = max(self.pss_sum, total)
 
     def run(self):
@@ -245,7 +272,7 @@ class MemorySampler:
             self.sample()
 
     def result(self):
-        return {"peak": self.peak, "programs_pss_sum": self.pss_sum}
+        return {"peak": self.peak, "programs_pss_sum": self.pss_sum, "threads_peak": self.threads}
 
 
 def searchable_by_others(path):
@@ -366,7 +393,8 @@ class Bench:
         conf = os.path.join(self.dir, "nginx-stub.conf")
         with open(conf, "w") as f:
             f.write(fill("nginx-stub.conf", {"USER": self.nginx_user(), "DIR": self.dir,
-                                             "STUB_PORT": self.stub, "PROFILE_JSON": PROFILE_JSON}))
+                                             "STUB_PORT": self.stub, "PROFILE_JSON": PROFILE_JSON,
+                                             "API_JSON": API_JSON}))
         self.start("nginx-stub", ["nginx", "-p", self.dir + "/", "-c", conf, "-g", "daemon off;"])
         wait_for("stub nginx", lambda: port_open(self.stub), logfile=self.logpath("nginx-stub"))
 
@@ -396,6 +424,9 @@ authorize_url = {front}/stub/authorize
 token_url = {stub}/login/oauth/access_token
 userinfo_url = {stub}/user
 emails_url = {stub}/user/emails
+# oauth-api relays to the stub's API (the relay and ref_api scenarios).
+api_url = {stub}/api
+api_allow = GET:/user/repos
 
 # The same GitHub, 150 ms per call (bench/slow_provider.mjs).
 [provider slow]
@@ -406,6 +437,8 @@ authorize_url = {front}/stub/authorize
 token_url = {slow}/login/oauth/access_token
 userinfo_url = {slow}/user
 emails_url = {slow}/user/emails
+api_url = {slow}
+api_allow = GET:/user/repos
 """)
         # As the shipped systemd units run them.
         env = dict(os.environ, GNUTLS_NO_IMPLICIT_INIT="1")
@@ -540,28 +573,40 @@ emails_url = {slow}/user/emails
         front = f"http://127.0.0.1:{self.front}"
         self.sign_in("ours", front + "/auth/connect/github?return_to=/auth/profile", "oauth_session",
                      "octocat")
-        self.sign_in("apache", f"http://127.0.0.1:{self.apache}/protected/index.html",
-                     "mod_auth_openidc_session", "signed in")
-        self.sign_in("flask", front + "/flask/login", "session", "octocat")
-        # The slow provider's chains end signed in too (their cookies are not used).
+        if "apache" in self.pid:
+            self.sign_in("apache", f"http://127.0.0.1:{self.apache}/protected/index.html",
+                         "mod_auth_openidc_session", "signed in")
+        if "gunicorn" in self.pid:
+            self.sign_in("flask", front + "/flask/login", "session", "octocat")
+        # The slow provider's chains end signed in too (the Flask one's cookie is not
+        # used; ours is relay_slow's session).
         self.sign_in("slow", front + "/auth/connect/slow?return_to=/auth/profile", "oauth_session", "octocat")
-        self.sign_in("flask-slow", front + "/flask-slow/login", "session", "octocat")
+        if "gunicorn-slow" in self.pid:
+            self.sign_in("flask-slow", front + "/flask-slow/login", "session", "octocat")
 
     def sanity(self):
         """Each scenario's request answers what it should before any load."""
-        for name, _, kind, where, path, cookie in SCENARIOS:
-            if kind != "simple":
+        for name, _, kind, where, path, cookie in self.chosen():
+            if kind not in ("simple", "slow_api"):
                 continue
-            cmd = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", self.url(where, path)]
-            if cookie:
-                cmd[1:1] = ["-H", "Cookie: " + self.cookie[cookie]]
-            code = run_out(cmd).stdout
+            cmd = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", self.url(where, path)]
+            for h in HEADERS.get(name, []) + (["Cookie: " + self.cookie[cookie]] if cookie else []):
+                cmd[1:1] = ["-H", h]
+            body, _, code = run_out(cmd).stdout.rpartition("\n")
             want = "302" if "connect" in name or name == "ref_302" else "200"
-            if code != want:
-                sys.exit(f"bench: {name}: {path} answered {code}, not {want}")
+            if code != want or EXPECT.get(name, "") not in body:
+                sys.exit(f"bench: {name}: {path} answered {code}, not {want}: {body[:300]}")
+
+    def chosen(self):
+        only = self.args.only.split(",") if self.args.only else None
+        if only:
+            unknown = set(only) - {s[0] for s in SCENARIOS}
+            if unknown:
+                sys.exit(f"bench: --only: no scenario {', '.join(sorted(unknown))}")
+        return [s for s in SCENARIOS if not only or s[0] in only]
 
     def url(self, where, path):
-        port = {"apache": self.apache, "front_ka": self.front_ka}.get(where, self.front)
+        port = {"apache": self.apache, "front_ka": self.front_ka, "stub": self.stub}.get(where, self.front)
         return f"http://127.0.0.1:{port}{path}"
 
     # ---- load ------------------------------------------------------------------------------
@@ -579,10 +624,12 @@ emails_url = {slow}/user/emails
                    "--timeout", "10s", "-s", os.path.join(BENCH, "login.lua"), self.url(where, ""), "--",
                    path, "octocat", str(window_from), str(window_to)]
         else:
-            cmd = ["wrk", f"-t{a.wrk_threads}", f"-c{a.connections}", f"-d{duration}s", "--timeout", "10s",
+            # slow_api: single requests too, from as many connections as browsers.
+            n = a.slow_browsers if kind == "slow_api" else a.connections
+            cmd = ["wrk", f"-t{a.wrk_threads}", f"-c{n}", f"-d{duration}s", "--timeout", "10s",
                    "-s", os.path.join(BENCH, "report.lua"), self.url(where, path)]
-            if cookie:
-                cmd[1:1] = ["-H", "Cookie: " + self.cookie[cookie]]
+            for h in HEADERS.get(name, []) + (["Cookie: " + self.cookie[cookie]] if cookie else []):
+                cmd[1:1] = ["-H", h]
         before = self.cpu_snapshot()
         sampler = MemorySampler(self.groups())
         sampler.start()
@@ -620,11 +667,10 @@ emails_url = {slow}/user/emails
         for name in ["nginx-front", "nginx-stub", "gunicorn", "gunicorn-slow", "apache", "slow-provider"]:
             if name in self.pid:
                 g[name] = [self.pid[name]] + children(self.pid[name])
-        for p in PROGRAMS:
-            g["oauth-" + p] = [self.pid["oauth-" + p]]
-        g["fcgi-noop"] = [self.pid["fcgi-noop"]]
-        g["fcgi-noop-ka"] = [self.pid["fcgi-noop-ka"]]
-        g["redis"] = [self.pid["redis"]]
+        # What --only did not need was not started.
+        for name in ["oauth-" + p for p in PROGRAMS] + ["fcgi-noop", "fcgi-noop-ka", "redis"]:
+            if name in self.pid:
+                g[name] = [self.pid[name]]
         return g
 
     def idle_memory(self):
@@ -659,25 +705,30 @@ emails_url = {slow}/user/emails
 
     # ---- the run --------------------------------------------------------------------------
     def setup(self):
+        # All of it for a full run (or --hold); with --only, what those scenarios need.
+        names = {s[0] for s in self.chosen()} if self.args.only and not self.args.hold else None
         self.prepare_dir()
         self.start_redis()
         self.start_stub()
         self.start_slow()
         self.start_programs()
-        self.start_noop()
-        self.start_flask()
+        if names is None or any(n.startswith("noop_") for n in names):
+            self.start_noop()
+        if names is None or any("flask" in n for n in names):
+            self.start_flask()
         self.start_front()
-        self.start_openidc()
+        if names is None or "openidc" in names:
+            self.start_openidc()
         self.sign_in_all()
         self.sanity()
 
     def rounds(self):
         """The instant scenarios' rounds, then the slow provider's: 400 browsers grow the
         programs' pools, and the instant loads' memory is measured before that."""
-        chosen = [s for s in SCENARIOS if not self.args.only or s[0] in self.args.only.split(",")]
+        chosen = self.chosen()
         results = {s[0]: [] for s in chosen}
-        for group, duration in (([s for s in chosen if s[2] != "slow"], self.args.duration),
-                                ([s for s in chosen if s[2] == "slow"], self.args.slow_duration)):
+        for group, duration in (([s for s in chosen if s[2] not in SLOW_KINDS], self.args.duration),
+                                ([s for s in chosen if s[2] in SLOW_KINDS], self.args.slow_duration)):
             if not group:
                 continue
             if self.args.warmup > 0:
@@ -719,6 +770,24 @@ def kind_of(name):
 def ideal(name, browsers):
     """Logins/s if every login took only its provider calls' time."""
     return browsers / (CALLS_PER_LOGIN[name] * SLOW_DELAY_MS / 1000)
+
+
+def api_ideal(results, browsers):
+    """relay_slow's ideal per round: every caller waiting only its 150 ms, browsers ÷
+    0.150 s, but no more than the machine relays when the upstream answers at once (the
+    relay scenario's rate in the same round). Returns (uncapped, [capped per round])."""
+    base = browsers / (SLOW_DELAY_MS / 1000)
+    fast = [x["rate"] for x in results.get("relay", [])]
+    rs = results.get("relay_slow", [])
+    return base, [min(base, fast[i]) if i < len(fast) else base for i in range(len(rs))]
+
+
+def api_shares(results, browsers):
+    """relay_slow's rate as a share of the uncapped and of the capped ideal, medians of rounds."""
+    base, capped = api_ideal(results, browsers)
+    rs = results["relay_slow"]
+    return (median([x["rate"] / base for x in rs]), median([x["rate"] / c for x, c in zip(rs, capped)]),
+            median(capped))
 
 
 def memory_peaks(results, kinds):
@@ -779,6 +848,15 @@ def evaluate(results, memory, settings):
         if have("slow_login_flask"):
             r = ratio_per_round(results, "slow_login", "slow_login_flask")
             target("slow provider: ≥ 4× the Flask app", f"{r:.1f}×", r >= 4, f"{r:.1f}× of 4×", r / 4)
+    if have("relay_slow"):
+        plain, share, cap = api_shares(results, browsers)
+        errs = sum(x["error_count"] for x in results["relay_slow"])
+        base = browsers / (SLOW_DELAY_MS / 1000)
+        capped = " (capped by relay's rate)" if cap < base else ""
+        target(f"slow upstream: relayed calls ≥ 80% of the ideal min({base:,.0f}/s, relay), zero errors",
+               f"{share:.0%} of {cap:,.0f}/s{capped}, {plain:.0%} of {base:,.0f}/s, {errs} errors",
+               share >= 0.8 and errs == 0, f"{share:.0%} of the ideal, {errs} errors",
+               share / 0.8 if errs == 0 else 0)
     ka = [n for n in results if n.endswith("_ka") and not n.startswith("noop_") and results[n]]
     if ka:
         errs = sum(x["error_count"] for n in ka for x in results[n])
@@ -796,7 +874,7 @@ def evaluate(results, memory, settings):
         g, v = max(progs.items(), key=lambda kv: kv[1]["Uss"])
         target("each program's USS under the instant loads ≤ 3 MB", f"{v['Uss'] / MB:.1f} MB ({g})",
                v["Uss"] <= 3 * MB, f"{(v['Uss'] - 3 * MB) / MB:.1f} MB over ({g})", 3 * MB / v["Uss"])
-    peak, _ = memory_peaks(results, {"slow"})
+    peak, _ = memory_peaks(results, SLOW_KINDS)
     progs = {g: v for g, v in peak.items() if g.startswith("oauth-")}
     if progs:
         g, v = max(progs.items(), key=lambda kv: kv[1]["Uss"])
@@ -811,7 +889,8 @@ def evaluate(results, memory, settings):
     return out
 
 
-REFERENCE = {"connect": "ref_302", "check": "ref_204", "profile": "ref_profile", "login": "login_ceiling",
+REFERENCE = {"connect": "ref_302", "check": "ref_204", "profile": "ref_profile", "relay": "ref_api",
+             "login": "login_ceiling",
              "login_flask": "login_ceiling", "openidc": "ref_204", "noop_connect": "ref_302",
              "noop_check": "ref_204"}
 # Second references: the transport floor (a no-op program on the same FastCGI path).
@@ -843,6 +922,18 @@ def table(results, settings):
             ratios.append(f"{rate / best:.0%} of the ideal {best:.0f}/s ({CALLS_PER_LOGIN[name]} calls per login)")
             if name == "slow_login" and "slow_login_flask" in results:
                 ratios.append(f"{ratio_per_round(results, name, 'slow_login_flask'):.1f}× slow_login_flask")
+        if name == "relay_slow":
+            plain, share, cap = api_shares(results, settings.get("slow_browsers", 400))
+            base = settings.get("slow_browsers", 400) / (SLOW_DELAY_MS / 1000)
+            ratios.append(f"{plain:.0%} of the ideal {base:,.0f}/s ({settings.get('slow_browsers', 400)} callers "
+                          f"÷ {SLOW_DELAY_MS} ms)")
+            if cap < base:
+                ratios.append(f"{share:.0%} of {cap:,.0f}/s (the ideal capped by relay's rate)")
+            mem = [x.get("memory") or {} for x in rs]
+            rss = max((m.get("peak", {}).get("oauth-api", {}).get("Rss", 0) for m in mem), default=0)
+            threads = max((m.get("threads_peak", {}).get("oauth-api", 0) for m in mem), default=0)
+            if rss:
+                ratios.append(f"oauth-api peak RSS {rss / MB:.1f} MB, {threads} threads")
         errors = sum(x["error_count"] for x in rs)
         rows.append(f"| **{name}**: {what} | {rate:,.0f}{unit} | {fmt_ms(median([x['p50_us'] for x in rs]))} | "
                     f"{fmt_ms(median([x['p99_us'] for x in rs]))} | {errors} | {', '.join(ratios) or 'reference'} |")
@@ -852,7 +943,7 @@ def table(results, settings):
 def memory_table(results, memory):
     """Per program and reference: the peaks under each phase's loads and what is left idle."""
     instant, instant_sum = memory_peaks(results, INSTANT)
-    slow, slow_sum = memory_peaks(results, {"slow"})
+    slow, slow_sum = memory_peaks(results, SLOW_KINDS)
     idle = memory.get("idle", {})
     hwm = memory.get("vmhwm", {})
     rows = ["| process | instant loads: USS / PSS / RSS | 400 browsers, slow provider: USS / PSS / RSS | "
@@ -867,7 +958,7 @@ def memory_table(results, memory):
         h = hwm.get(g)
         hwm_text = f"{h['max'] / MB:.1f} MB | {h['processes']}" if h else " | "
         rows.append(f"| {g} | {trio(instant.get(g))} | {trio(slow.get(g))} | {idle_text} | {hwm_text} |")
-    idle_sum = sum(v["Pss"] for g, v in idle.items() if g.startswith("oauth-"))
+    idle_sum = sum(v["Pss"] for g, v in idle.items() if g in SCALE_PROGRAMS)
     rows += ["", f"PSS sum of the five programs (one process each), highest at one instant: "
                  f"{instant_sum / MB:.1f} MB under the instant loads, {slow_sum / MB:.1f} MB with 400 browsers on "
                  f"the slow provider, {idle_sum / MB:.1f} MB idle at the end. USS is the pages only that process "
@@ -886,7 +977,7 @@ def targets_table(ev):
 
 def cpu_table(results):
     names = [s[0] for s in SCENARIOS if s[0] in results and results[s[0]]]
-    groups = ["nginx-front", "oauth-connect", "oauth-callback", "oauth-profile", "oauth-check", "fcgi-noop",
+    groups = ["nginx-front", "oauth-connect", "oauth-callback", "oauth-profile", "oauth-check", "oauth-api", "fcgi-noop",
               "fcgi-noop-ka", "redis", "nginx-stub", "slow-provider", "gunicorn", "gunicorn-slow", "apache"]
     rows = ["| scenario | " + " | ".join(groups) + " |", "|---|" + "--:|" * len(groups)]
     for n in names:
@@ -935,6 +1026,17 @@ SETTINGS = ("rounds", "duration", "slow_duration", "connections", "wrk_threads",
             "log_level")
 
 
+def partial_text(saved):
+    """One line per --only run whose figures replaced the full run's."""
+    out = []
+    for p in (saved or {}).get("partial_runs", []):
+        differ = {k: v for k, v in p["settings"].items() if saved["settings"].get(k) != v}
+        out.append(f"{', '.join(p['scenarios'])}: `{p['command']}` on {p['date']}, load average before "
+                   f"{' '.join(p['load'])}" + (", with " + ", ".join(f"{k} {v}" for k, v in differ.items())
+                                               if differ else ""))
+    return out
+
+
 def write_report(bench, results, memory, command, saved=None):
     a = bench.args
     now = saved["date"] if saved else datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -965,12 +1067,15 @@ def write_report(bench, results, memory, command, saved=None):
             f"whole logins: wrk -t{a.login_connections} -c{a.login_connections} -d{a.duration}s "
             f"-s bench/login.lua (one browser per wrk thread); slow provider: {SLOW_DELAY_MS} ms per call "
             f"(bench/slow_provider.mjs), wrk -t{a.slow_browsers} -c{a.slow_browsers} -d{a.slow_duration}s, "
-            f"after the instant scenarios' rounds")
+            f"after the instant scenarios' rounds; slow upstream (relay_slow): the same provider's API, "
+            f"wrk -t{a.wrk_threads} -c{a.slow_browsers} -d{a.slow_duration}s")
     summary = f"{sum(1 for t in ev if t['ok'])} of {len(ev)} targets hold."
     md = ["# make bench: results", "",
           f"`{command}` on {now}: {os.cpu_count()} CPUs, load average before the run {' '.join(load)}, "
           f"{a.rounds} rounds of {a.duration} s per instant scenario and {a.slow_duration} s per slow-provider "
-          "scenario, scenarios interleaved within each round.", "",
+          "scenario, scenarios interleaved within each round." + (
+              " Measured since by partial runs (`--only`), in place of that run's figures: "
+              + "; ".join(partial_text(saved)) + "." if partial_text(saved) else ""), "",
           "## Table", "", table(results, settings), "", "## Targets", "", summary, "", targets_table(ev), "",
           "## Memory", "", memory_table(results, memory), "",
           "## CPU used per second of load (cores), median of rounds", "", cpu_table(results), "",
@@ -980,7 +1085,9 @@ def write_report(bench, results, memory, command, saved=None):
           "`*login*`, whose p50/p99 are of whole logins (four requests each, measured in bench/login.lua). "
           "Errors are socket errors, timeouts (10 s), answers ≥ 400, and logins that did not end on the "
           "profile. The ideal of a slow-provider scenario is browsers ÷ (provider calls per login × "
-          f"{SLOW_DELAY_MS} ms). Each ratio is the median of the ratios of the same round.", "",
+          f"{SLOW_DELAY_MS} ms); relay_slow's is callers ÷ {SLOW_DELAY_MS} ms, and, when the machine "
+          "relays fewer calls per second than that with an instant upstream (the relay scenario's rate in "
+          "the same round), that rate. Each ratio is the median of the ratios of the same round.", "",
           "## Rounds", ""]
     for name in results:
         md.append(f"- {name}: " + "; ".join(
@@ -1002,17 +1109,17 @@ def write_report(bench, results, memory, command, saved=None):
         f.write("\n".join(md) + "\n")
     with open(os.path.join(os.path.dirname(out), "results.json"), "w") as f:
         json.dump({"results": results, "memory": memory, "command": command, "date": now, "load": load,
-                   "settings": settings}, f, indent=1)
+                   "settings": settings, "partial_runs": (saved or {}).get("partial_runs", [])}, f, indent=1)
     try:
         chart(results, ev, a.chart)
     except ImportError:
         log("python3-matplotlib is missing: no chart")
     if a.readme:
-        update_readme(command, now, results, ev, settings)
+        update_readme(command, now, results, ev, settings, partial_text(saved))
     return ev
 
 
-def update_readme(command, now, results, ev, settings):
+def update_readme(command, now, results, ev, settings, partial=()):
     """Puts the table between docs/benchmarks.md's bench markers (nothing else is touched)."""
     path = os.path.join(ROOT, "docs", "benchmarks.md")
     begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -1022,8 +1129,9 @@ def update_readme(command, now, results, ev, settings):
         log("docs/benchmarks.md has no bench markers; table not copied there")
         return
     held = sum(1 for t in ev if t["ok"])
+    since = (" Since then, by partial runs: " + "; ".join(partial) + ".") if partial else ""
     block = "\n".join([begin, "", f"`{command}`, {now} ({os.cpu_count()} CPUs; full report, memory and CPU in "
-                       "[bench/results.md](../bench/results.md)):", "", table(results, settings), "",
+                       f"[bench/results.md](../bench/results.md)).{since}", "", table(results, settings), "",
                        f"{held} of {len(ev)} targets hold:", "", targets_table(ev), "",
                        "![make bench](../bench/chart.png)", "", end])
     head, rest = text.split(begin, 1)
@@ -1031,6 +1139,34 @@ def update_readme(command, now, results, ev, settings):
     with open(path + ".tmp", "w") as f:
         f.write(head + block + tail)
     os.replace(path + ".tmp", path)
+
+
+def merge_into_last_run(args, results, memory, load):
+    """--only: the last full run's results.json with these scenarios' figures in place of
+    its own, and this run noted in partial_runs. Memory read at the end (VmHWM, idle)
+    stays the full run's, but for processes it did not have (oauth-api's, the first
+    time). None when there is no full run to merge into."""
+    path = os.path.join(os.path.dirname(args.out), "results.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        saved = json.load(f)
+    order = [s[0] for s in SCENARIOS]
+    merged = dict(saved["results"], **results)
+    saved["results"] = {n: merged[n] for n in sorted(merged, key=lambda n: order.index(n) if n in order else 99)}
+    for key in ("vmhwm", "idle"):
+        for g, v in memory.get(key, {}).items():
+            saved["memory"].setdefault(key, {}).setdefault(g, v)
+    runs = []
+    for p in saved.get("partial_runs", []):
+        p["scenarios"] = [n for n in p["scenarios"] if n not in results]
+        if p["scenarios"]:
+            runs.append(p)
+    runs.append({"scenarios": list(results), "command": args.command,
+                 "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "load": load,
+                 "settings": {k: getattr(args, k) for k in SETTINGS}})
+    saved["partial_runs"] = runs
+    return saved
 
 
 def main():
@@ -1083,7 +1219,10 @@ def main():
             return 0
         results = bench.rounds()
         memory = {"vmhwm": bench.peak_rss(), "idle": bench.idle}
-        ev = write_report(bench, results, memory, args.command)
+        saved = merge_into_last_run(args, results, memory, bench.load_before) if args.only else None
+        if saved:
+            results, memory = saved["results"], saved["memory"]
+        ev = write_report(bench, results, memory, saved["command"] if saved else args.command, saved)
         print(open(args.out).read().split("## Memory")[0])
         held = sum(1 for t in ev if t["ok"])
         log(f"{held} of {len(ev)} targets hold; wrote {args.out} and {args.chart}")

@@ -1,6 +1,7 @@
 // make bench: a GitHub back channel as slow as the real one. Every call (token, user,
-// emails) is answered after --delay-ms (150 ms by default), the time GitHub, Google and
-// Facebook take; the answers are the stub's. One event loop holds thousands of
+// emails, and the API's GET /user/repos that oauth-api relays) is answered after
+// --delay-ms (150 ms by default), the time GitHub, Google and Facebook take; the
+// answers are the stub's. One event loop holds thousands of
 // connections at little CPU (bench/run.py reports it), so the programs, not the
 // provider, are what the slow-provider scenario measures.
 //
@@ -26,6 +27,9 @@ const answers = {
   "GET /user":
     '{"login":"octocat","id":583231,"name":"The Octocat","email":null,"avatar_url":"https://example.com/octocat.png"}',
   "GET /user/emails": '[{"email":"octocat@example.com","primary":true,"verified":true,"visibility":"public"}]',
+  // The API route of the slow-upstream relay scenario (bench/run.py's API_JSON).
+  "GET /user/repos":
+    '[{"id":1296269,"name":"Hello-World","full_name":"octocat/Hello-World","private":false,"stargazers_count":80}]',
 };
 
 const server = http.createServer((req, res) => {

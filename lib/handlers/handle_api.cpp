@@ -46,6 +46,12 @@ Result<ApiPath> requested_path(const Request& request, const Config& config, con
   return parse_api_path(uri.substr(base.size()));
 }
 
+void drop_header(Headers& headers, std::string_view name) {
+  headers.erase(std::remove_if(headers.begin(), headers.end(),
+                               [&](const Header& h) { return ascii_iequals(h.first, name); }),
+                headers.end());
+}
+
 // The upstream request for one attempt with the session's current token.
 HttpRequest upstream_request(const Provider& p, const TokenSet& tokens, const Request& request,
                              const std::string& url) {
@@ -53,11 +59,10 @@ HttpRequest upstream_request(const Provider& p, const TokenSet& tokens, const Re
   up.method = request.method();
   up.body = request.body();
   Headers forwarded = api_forwarded_headers(request);
-  // The browser's Accept wins over the type's default (GitHub's vnd.github+json).
-  if (find_header(forwarded, "Accept"))
-    up.headers.erase(std::remove_if(up.headers.begin(), up.headers.end(),
-                                    [](const Header& h) { return ascii_iequals(h.first, "Accept"); }),
-                     up.headers.end());
+  // The browser's Accept wins over the type's default (GitHub's vnd.github+json), unless
+  // it is fetch()'s "*/*", which states no preference.
+  if (const std::string* accept = find_header(forwarded, "Accept"))
+    drop_header(*accept == "*/*" ? forwarded : up.headers, "Accept");
   up.headers.insert(up.headers.end(), forwarded.begin(), forwarded.end());
   return up;
 }
@@ -89,8 +94,12 @@ Response handle_api(const Request& request, Context& ctx) {
   auto stored = AuthStore(ctx.store, ctx.keys).use_session(*ctx.session, config.session, ctx.clock.now());
   if (!stored.ok()) return fail(ctx, stored.error(), "api");
   if (!stored->has_value() || (*stored)->profile.provider != name) return unauthenticated;
-  if (request.body().size() > static_cast<size_t>(config.limits.max_body_bytes))
-    return refuse(ctx, ErrorKind::body_too_large, "the request body is over max_body_bytes", "");
+  // Checked here, sixth (the route's late_body_limit): a body over the limit was not read.
+  auto declared = content_length(request.env());
+  const auto max_body = static_cast<size_t>(config.limits.max_body_bytes);
+  if (!declared.ok() || *declared > max_body || request.body().size() > max_body)
+    return refuse(ctx, ErrorKind::body_too_large,
+                  "the request body is over max_body_bytes = " + std::to_string(max_body), "");
 
   auto provider = ready_provider(*pc, ctx);
   if (!provider.ok()) return fail(ctx, provider.error(), "api");

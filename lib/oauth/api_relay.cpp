@@ -153,7 +153,8 @@ std::string rewrite_link(std::string_view link, std::string_view api_url, std::s
     std::string_view rest = url.substr(std::min(url.size(), api_url.size()));
     bool under = starts_with(url, api_url) && (rest.empty() || rest[0] == '/' || rest[0] == '?') &&
                  url_under_prefix(url, api_url);
-    if (under) {
+    // Parameters holding a '<' could pass a URL of their own on to the browser.
+    if (under && params.find_first_of("<>") == std::string_view::npos) {
       if (!out.empty()) out += ", ";
       out += "<" + std::string(relay_base) + std::string(rest) + ">" + std::string(ascii_trim(params));
     }

@@ -147,7 +147,11 @@ Response handle_request(const Program& program, const Request& request, Context&
     ctx.error_style = program_style(program);
     Response response;
     std::string refused;
-    if (auto limits = check_limits(request.env(), ctx.config.limits); !limits) {
+    auto limits = check_limits(request.env(), ctx.config.limits);
+    if (!limits && limits.error().kind == ErrorKind::body_too_large &&
+        pick_route(program.routes, request, ctx.config).late_body_limit)
+      limits = {};
+    if (!limits) {
       refused = limits.error().reason;
       response = error_answer(ctx, limits.error());
     } else {

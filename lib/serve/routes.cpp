@@ -16,6 +16,7 @@ const std::vector<Route>& route_table() {
   // clang-format off
   static const std::vector<Route> table = {
     // name      path         tail             methods          style           session  handler
+    //   wrong_method, not_found[, late_body_limit]
     {"connect",  "/connect",  T::optional_name, {"GET", "HEAD"}, S::html,        false,   handle_connect,
      "use GET to sign in", "no such sign-in page"},
     {"callback", "/callback", T::name,          {"GET"},         S::html,        false,   handle_callback,
@@ -27,7 +28,7 @@ const std::vector<Route>& route_table() {
     {"check",    "",          T::none,          {},              S::status_only, true,    handle_check,
      "", ""},
     {"api",      "/api",      T::name_then_path, {},             S::json,        true,    handle_api,
-     "", "no such API route: call <route_prefix>/api/<provider>/<path>"},
+     "", "no such API route: call <route_prefix>/api/<provider>/<path>", true},
   };
   // clang-format on
   return table;

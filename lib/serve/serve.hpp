@@ -31,6 +31,9 @@ struct Route {
   Handler handler = {};
   std::string wrong_method; // the 405's reason
   std::string not_found;    // the 404's reason (a path or name the route does not take)
+  // The handler refuses a body over max_body_bytes itself, after its own checks
+  // (oauth-api's order); the body is then not read, and the handler must not use it.
+  bool late_body_limit = false;
 };
 
 struct Program {

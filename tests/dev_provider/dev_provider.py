@@ -55,6 +55,17 @@ MAX_BODY = 1 << 20
 BIG_BODY_BYTES = 5 * 1024 * 1024
 HANG_SECONDS = 60
 REALM = "dev-provider"
+# Each user's repositories for GET /user/repos (names only; the rest is made up from them).
+REPOS = {
+    "octocat": ["Hello-World", "Spoon-Knife", "linguist", "octocat.github.io", "git-consortium", "hello-worId",
+                "test-repo1", "boysenberry-repo-1"],
+    "alice": ["alice-site", "notes"],
+    "bob": [],
+}
+REPOS_PER_PAGE, REPOS_MAX_PER_PAGE = 30, 100   # GitHub's default and largest page
+# Every answer of the REST API sets cookies as api.github.com does: a relay must drop them.
+GH_API_COOKIES = ("_octo=GH1.1.1234567890.1700000000; Path=/; Secure; SameSite=Lax",
+                  "logged_in=no; Path=/; HttpOnly; Secure; SameSite=Lax")
 
 GH_DOCS = "https://docs.github.com"
 GH_TOKEN_ERRORS = GH_DOCS + "/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/"
@@ -78,13 +89,13 @@ VERIFIER_RE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 S256_CHALLENGE_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 B64TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/-]+=*")   # RFC 6750 2.1 b64token
 FAULT_ENDPOINTS = ("authorize", "token", "userinfo", "user", "emails", "orgs", "revoke", "exchange", "me", "debug_token",
-                   "resource")
+                   "resource", "api")
 FAULT_MODES = ("500", "html", "empty", "badjson", "slow", "hang", "big", "invalid_token", "ratelimit", "secondary",
                "form", "other_app")
 # Modes that only make sense on some endpoints; the others take any mode.
 FAULT_MODE_ENDPOINTS = {"form": ("token", "exchange"), "other_app": ("debug_token",)}
 COUNTERS = ("authorize", "token", "token_errors", "userinfo", "user", "emails", "orgs", "revoke", "refresh",
-            "exchange", "me", "debug_token", "client_token", "resource", "resource_expired_token")
+            "exchange", "me", "debug_token", "client_token", "resource", "resource_expired_token", "api")
 SCOPE_TOKEN_RE = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")   # RFC 6749 3.3 scope-token (NQCHAR)
 
 
@@ -178,8 +189,10 @@ class Store:
         with self.lock:
             self.faults.clear()
             self.codes, self.tokens, self.grants, self.api_used, self.issued = {}, {}, {}, {}, 0
+            self.issues = {}   # "owner/repo" -> issues created there
             self.stats = dict.fromkeys(COUNTERS, 0)
             self.last_token_request = self.last_authorize_request = self.last_me_request = None
+            self.last_api_request = None
 
     def count(self, name):
         with self.lock:
@@ -190,6 +203,7 @@ class Store:
             return dict(self.stats, last_token_request=self.last_token_request,
                         last_authorize_request=self.last_authorize_request,
                         last_me_request=self.last_me_request,
+                        last_api_request=self.last_api_request,
                         faults={k: dict(v) for k, v in self.faults.items()})
 
     # codes
@@ -321,6 +335,23 @@ class Store:
                 return None
             return rec if self._alive(rec) else None
 
+    def live_access_tokens(self, login, flavor):
+        """The access tokens of a user that still work, oldest first (for tests: "is this the current one?")."""
+        with self.lock:
+            return [{"access_token": value, "client_id": rec["client_id"], "scope": rec["scope"],
+                     "expires": rec["expires"]}
+                    for value, rec in self.tokens.items()
+                    if rec["kind"] == "access" and rec["login"] == login and rec["flavor"] == flavor
+                    and self._alive(rec)]
+
+    def new_issue(self, full_name, login, title, body):
+        with self.lock:
+            issues = self.issues.setdefault(full_name.lower(), [])
+            issue = {"number": len(issues) + 1, "login": login, "title": title, "body": body,
+                     "created": time.time()}
+            issues.append(issue)
+            return dict(issue)
+
     def revoke(self, flavor, client_id, token, whole_grant=False):
         """RFC 7009: unknown tokens are fine; returns False only for another client's token."""
         with self.lock:
@@ -342,9 +373,10 @@ class Store:
                 rec["expires"] = time.time() - 1
             return len(table)
 
-    def rate_limit(self, login):
+    def rate_limit(self, login, spend=True):
         with self.lock:
-            used = self.api_used[login] = self.api_used.get(login, 0) + 1
+            used = self.api_used.get(login, 0) + (1 if spend else 0)
+            self.api_used[login] = used
         reset = int(time.time()) // 3600 * 3600 + 3600
         return [("X-RateLimit-Limit", "5000"), ("X-RateLimit-Remaining", str(max(0, 5000 - used))),
                 ("X-RateLimit-Reset", str(reset)), ("X-RateLimit-Used", str(used)),
@@ -381,6 +413,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.note = self.fault_mode = self.path_match = self.fb_version = None
+        self.route = ""
         url = urlsplit(self.path)
         self.route, self.query = url.path, url.query
         try:
@@ -420,6 +453,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply.body)))
         for name, value in reply.headers:
             self.send_header(name, value)
+        if self.route.startswith("/github/api/"):
+            for cookie in GH_API_COOKIES:
+                self.send_header("Set-Cookie", cookie)
         if reply.close:
             self.send_header("Connection", "close")
             self.close_connection = True
@@ -441,8 +477,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self):
         route = ROUTES.get(self.route)
+        if self.route.startswith("/github/api/"):
+            self.note_api_request()   # whatever becomes of it: tests count what reached the API
         if route is None and self.route.startswith("/github/api/applications/"):
             route = ROUTES["/github/api/applications/*"]
+        if route is None and GH_ISSUES_RE.fullmatch(self.route):
+            route = ROUTES["/github/api/repos/*/*/issues"]
         if route is None and self.route.startswith("/facebook/"):
             route, self.path_match = facebook.match_route(self.route)
         if route is None and self.route.startswith("/api/"):
@@ -460,6 +500,11 @@ class Handler(BaseHTTPRequestHandler):
             self.store.count(counter)
         if self.route == "/oauth2/token" and (self.form_body()[0] or {}).get("grant_type") == "client_credentials":
             self.store.count("client_token")   # before faults: a faulted request counts too
+        # The "api" fault covers the user's REST API (not the app-authenticated revocation), before the
+        # endpoint's own fault.
+        if self.route.startswith("/github/api/") and fault_key != "revoke" and fault_key != "api" and \
+                self.apply_fault("api"):
+            return
         if fault_key and self.apply_fault(fault_key):
             return
         handler(self)
@@ -502,12 +547,12 @@ class Handler(BaseHTTPRequestHandler):
         if graph and mode in ("invalid_token", "ratelimit"):
             return facebook.fault_reply(self, endpoint, mode)
         if mode in ("ratelimit", "secondary"):
-            if endpoint in ("user", "emails", "orgs"):
+            if endpoint in ("user", "emails", "orgs", "api"):
                 return gh_rate_limited(self, primary=mode == "ratelimit")
             return HttpReply(429, "Too Many Requests\n", "text/plain; charset=utf-8", [("Retry-After", "60")],
                              note=f"fault {mode}")
         # invalid_token: what that endpoint says about a bad credential
-        if endpoint in ("user", "emails", "orgs"):
+        if endpoint in ("user", "emails", "orgs", "api"):
             return gh_bad_credentials()
         if endpoint in ("userinfo", "resource"):
             return bearer_challenge("invalid_token", "fault: token rejected")
@@ -545,6 +590,18 @@ class Handler(BaseHTTPRequestHandler):
             self.store.last_token_request = {
                 "path": self.route, "query": self.query,
                 "headers": {k.lower(): v for k, v in self.headers.items()}, "form": loose}
+
+    def note_api_request(self):
+        """Every request to the GitHub REST API: counted in "api" and kept, headers and all, for tests
+        that assert exactly what a relay sent (the emulator is test-only: the token is in there)."""
+        with self.store.lock:
+            self.store.stats["api"] += 1
+            self.store.last_api_request = {
+                "method": self.command, "path": self.route, "query": self.query,
+                "target": self.path,
+                "headers": {k.lower(): ", ".join(self.headers.get_all(k)) for k in self.headers.keys()},
+                "raw_headers": [[k, v] for k, v in self.headers.items()],
+                "body": self.body.decode("utf-8", "replace")}
 
     def note_authorize(self, params):
         with self.store.lock:
@@ -1036,6 +1093,128 @@ def github_app_revoke(h):
     raise HttpReply(204, b"", None, note="revoked")
 
 
+GH_ISSUES_RE = re.compile(r"/github/api/repos/([^/]+)/([^/]+)/issues")
+
+
+def gh_api_base(h):
+    """Where this API is, as the client reached it: Link URLs are absolute, as api.github.com's are."""
+    return f"http://{h.headers.get('Host') or '127.0.0.1'}/github/api"
+
+
+def gh_owner(login):
+    user = USERS[login]
+    return {"login": login, "id": user["id"], "avatar_url": avatar_url(user),
+            "url": f"https://api.github.com/users/{login}", "html_url": f"https://github.com/{login}",
+            "type": "User", "site_admin": False}
+
+
+def gh_repo_json(login, index, name):
+    rid = USERS[login]["id"] * 100 + index
+    full = f"{login}/{name}"
+    return {"id": rid, "node_id": base64.b64encode(f"010:Repository{rid}".encode()).decode(), "name": name,
+            "full_name": full, "private": False, "owner": gh_owner(login),
+            "html_url": f"https://github.com/{full}", "description": f"{name}, a dev-provider repository",
+            "fork": False, "url": f"https://api.github.com/repos/{full}",
+            "issues_url": f"https://api.github.com/repos/{full}/issues{{/number}}",
+            "created_at": "2011-01-26T19:01:12Z", "updated_at": "2024-01-01T00:00:00Z",
+            "pushed_at": "2024-01-01T00:00:00Z", "stargazers_count": index, "watchers_count": index,
+            "language": None, "has_issues": True, "forks_count": 0, "open_issues_count": 0,
+            "visibility": "public", "default_branch": "main",
+            "permissions": {"admin": True, "maintain": True, "push": True, "triage": True, "pull": True}}
+
+
+def page_number(value, default, largest=None):
+    """GitHub ignores a per_page or page it cannot read, and caps per_page at 100."""
+    n = int(value) if value is not None and value.isdigit() and int(value) > 0 else default
+    return min(n, largest) if largest else n
+
+
+def gh_etag(body):
+    return 'W/"' + hashlib.sha256(body).hexdigest() + '"'
+
+
+def etag_matches(h, etag):
+    wanted = h.headers.get("If-None-Match")
+    if wanted is None:
+        return False
+    tags = [t.strip() for t in wanted.split(",")]
+    weak = etag[2:] if etag.startswith("W/") else etag   # If-None-Match compares weakly (RFC 9110 13.1.2)
+    return "*" in tags or any((t[2:] if t.startswith("W/") else t) == weak for t in tags)
+
+
+def github_repos(h):
+    """GET /user/repos: the user's repositories sorted by full_name, paginated with per_page/page and a
+    Link header (absolute URLs: next, last, first, prev as they apply), an ETag answered with 304 on a
+    matching If-None-Match (GitHub: a 304 does not count against the rate limit)."""
+    rec = github_api_token(h, "/rest/repos/repos#list-repositories-for-the-authenticated-user")
+    login = rec["login"]
+    q, _ = parse_params(h.query)
+    per_page = page_number(q.get("per_page"), REPOS_PER_PAGE, REPOS_MAX_PER_PAGE)
+    page = page_number(q.get("page"), 1)
+    repos = sorted((gh_repo_json(login, i, name) for i, name in enumerate(REPOS[login])),
+                   key=lambda r: r["full_name"].lower())
+    last = max(1, -(-len(repos) // per_page))
+    body = json.dumps(repos[(page - 1) * per_page:page * per_page]).encode()
+    etag = gh_etag(body)
+
+    def link(n):
+        other = [(k, v) for k, v in parse_qsl(h.query, keep_blank_values=True) if k not in ("page", "per_page")]
+        return f"{gh_api_base(h)}/user/repos?" + urlencode(other + [("per_page", per_page), ("page", n)])
+
+    rels = []
+    if page > 1:
+        rels.append((min(page - 1, last), "prev"))
+    if page < last:
+        rels += [(page + 1, "next"), (last, "last")]
+    if page > 1:
+        rels.append((1, "first"))
+    headers = [("ETag", etag), ("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")]
+    if rels:
+        headers.append(("Link", ", ".join(f'<{link(n)}>; rel="{rel}"' for n, rel in rels)))
+    if etag_matches(h, etag):
+        raise HttpReply(304, b"", None, headers + h.store.rate_limit(login, spend=False), note="not modified")
+    raise HttpReply(200, body, GH_JSON, headers + gh_api_headers(h, rec, ""))
+
+
+def github_create_issue(h):
+    """POST /repos/{owner}/{repo}/issues with a JSON body: 201 and the issue, 422 without a title."""
+    doc_path = "/rest/issues/issues#create-an-issue"
+    rec = github_api_token(h, doc_path)
+    owner, repo = GH_ISSUES_RE.fullmatch(h.route).groups()
+    names = {n.lower(): n for n in REPOS.get(owner, [])}
+    if owner not in USERS or repo.lower() not in names:
+        raise json_reply(404, {"message": "Not Found", "documentation_url": GH_DOCS + doc_path, "status": "404"},
+                         gh_api_headers(h, rec, "repo"), GH_JSON, note="no such repository")
+    try:
+        doc = json.loads(h.body.decode("utf-8") or "null")
+    except (ValueError, UnicodeDecodeError):
+        doc = None
+    if not isinstance(doc, dict):
+        raise json_reply(400, {"message": "Problems parsing JSON", "documentation_url": GH_DOCS + doc_path,
+                               "status": "400"}, gh_api_headers(h, rec, "repo"), GH_JSON, note="not a JSON object")
+    title, text = doc.get("title"), doc.get("body")
+    if isinstance(title, int) and not isinstance(title, bool):
+        title = str(title)   # GitHub takes a number as a title
+    if not isinstance(title, str) or not title.strip() or (text is not None and not isinstance(text, str)):
+        raise json_reply(422, {"message": "Invalid request.\n\n\"title\" wasn't supplied.",
+                               "documentation_url": GH_DOCS + doc_path, "status": "422"},
+                         gh_api_headers(h, rec, "repo"), GH_JSON, note="no title")
+    full = f"{owner}/{names[repo.lower()]}"
+    issue = h.store.new_issue(full, rec["login"], title, text)
+    number, api = issue["number"], f"https://api.github.com/repos/{full}"
+    iid = USERS[owner]["id"] * 10000 + number
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(issue["created"]))
+    out = {"id": iid, "node_id": base64.b64encode(f"05:Issue{iid}".encode()).decode(),
+           "url": f"{api}/issues/{number}", "repository_url": api,
+           "html_url": f"https://github.com/{full}/issues/{number}", "number": number, "state": "open",
+           "title": title, "body": text, "user": gh_owner(rec["login"]), "labels": [], "assignee": None,
+           "assignees": [], "milestone": None, "locked": False, "comments": 0, "created_at": when,
+           "updated_at": when, "closed_at": None,
+           "author_association": "OWNER" if rec["login"] == owner else "NONE"}
+    raise json_reply(201, out, [("Location", f"{gh_api_base(h)}/repos/{full}/issues/{number}")] +
+                     gh_api_headers(h, rec, "repo"), GH_JSON, note=f"issue {full}#{number}")
+
+
 # --- control API (/_dev) ----------------------------------------------------------
 def dev_stats(h):
     raise json_reply(200, h.store.snapshot(), NO_STORE)
@@ -1071,6 +1250,18 @@ def dev_expire(h):
     raise json_reply(200, {"expired": h.store.expire(kind), "kind": kind})
 
 
+def dev_tokens(h):
+    """GET /_dev/tokens?login=L[&flavor=github]: the user's access tokens that work now, oldest first.
+    Test-only, as this whole emulator is: a test compares them with what a relay sent."""
+    q, _ = parse_params(h.query)
+    login, flavor = q.get("login", DEFAULT_USER), q.get("flavor", "github")
+    if login not in USERS or flavor not in ("github", "generic", "facebook", "client"):
+        raise json_reply(400, {"error": "login must be one of " + ", ".join(USERS) +
+                                        "; flavor one of github, generic, facebook, client"})
+    raise json_reply(200, {"login": login, "flavor": flavor, "tokens": h.store.live_access_tokens(login, flavor)},
+                     NO_STORE)
+
+
 def load_facebook():
     """facebook.py sits next to this file and imports its plumbing from here. When this file runs as
     a script it is __main__, so it is registered as dev_provider too: one module, one HttpReply."""
@@ -1096,11 +1287,14 @@ ROUTES = {
     "/github/api/user/emails": (("GET",), "emails", "emails", github_emails),
     "/github/api/user/orgs": (("GET",), "orgs", "orgs", github_orgs),
     "/github/api/applications/*": (("DELETE",), "revoke", "revoke", github_app_revoke),
+    "/github/api/user/repos": (("GET",), None, "api", github_repos),
+    "/github/api/repos/*/*/issues": (("POST",), None, "api", github_create_issue),
     "/api/*": (("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"), "resource", "resource", api_resource),
     "/_dev/stats": (("GET",), None, None, dev_stats),
     "/_dev/reset": (("POST",), None, None, dev_reset),
     "/_dev/fault": (("GET", "POST", "DELETE"), None, None, dev_fault),
     "/_dev/expire": (("POST",), None, None, dev_expire),
+    "/_dev/tokens": (("GET",), None, None, dev_tokens),
 }
 
 

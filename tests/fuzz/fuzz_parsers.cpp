@@ -1,7 +1,9 @@
 // The small parsers of outside text, one input each: query strings, cookie headers,
 // return_to, URLs, the config file, our own sealed records' JSON, allowed_users
-// entries and the allow_urls matcher. The first byte picks the parser.
+// entries, the allow_urls matcher, and oauth-api's paths, api_allow rules and Link
+// rewriting. The first byte picks the parser.
 #include "access.hpp"
+#include "api_relay.hpp"
 #include "config_load.hpp"
 #include "fuzz_common.hpp"
 #include "request.hpp"
@@ -14,7 +16,7 @@ using namespace oauthfcgi;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view text = fuzz::as_text(data + 1, size - 1);
-  switch (data[0] % 8) {
+  switch (data[0] % 10) {
   case 0: {
     Params q = parse_query(text);
     (void)find_param(q, "state");
@@ -59,6 +61,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (url_under_prefix(url, prefix)) {
       auto a = url_origin(url), b = url_origin(prefix);
       if (!a || !b || *a != *b) __builtin_trap();
+    }
+    break;
+  }
+  case 8:
+    // A path the relay forwards has no way out of the API base: no dot segment, no
+    // empty segment, no backslash, nothing encoded that a server may read as one.
+    if (auto path = parse_api_path(text)) {
+      for (const std::string& seg : path->segments)
+        if (seg.empty() || seg == "." || seg == ".." || seg.find_first_of("/\\") != std::string::npos)
+          __builtin_trap();
+    }
+    if (auto rule = parse_api_rule(text)) (void)api_allowed({*rule}, rule->method, rule->segments);
+    break;
+  case 9: {
+    // Every URL a rewritten Link names is under the relay's base.
+    const std::string relay = "https://www.example.com/auth/api/gh";
+    std::string link = rewrite_link(text, "https://api.example.com/v1", relay);
+    for (size_t at = link.find('<'); at != std::string::npos; at = link.find('<', at + 1)) {
+      size_t close = link.find('>', at);
+      if (close == std::string::npos) break;
+      if (link.compare(at + 1, relay.size(), relay) != 0) __builtin_trap();
+      at = close;
     }
     break;
   }

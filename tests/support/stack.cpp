@@ -74,6 +74,9 @@ void Stack::keep_for_leak_scan() {
 
 void Stack::write_config() {
   std::string p = provider();
+  // @PROVIDER@ in a section stands for the dev provider's base URL, known only now
+  // (e.g. "api_url = @PROVIDER@/github/api").
+  auto at_provider = [&](const std::string& section) { return replace_all(section, "@PROVIDER@", p); };
   // Facebook's two hosts live under /facebook/www and /facebook/graph of the emulator;
   // facebook_old speaks Graph v2.2, whose token answer is form-encoded.
   auto facebook = [&](const std::string& name, const std::string& version) {
@@ -83,20 +86,20 @@ void Stack::write_config() {
            "/dialog/oauth\ntoken_url = " + graph + "/oauth/access_token\nuserinfo_url = " + graph +
            "/me\ndebug_token_url = " + graph + "/debug_token\nrevoke_url = " + graph + "/me/permissions\n\n";
   };
-  std::string config = "[server]\npublic_url = " + base() + "\nsecret_file = secret\nlog_level = info\n\n" +
-                       "[redis]\nurl = " + redis_->url() + "\ntimeout_ms = 500\n\n" + options_.http_section +
-                       "\n" + options_.limits_section + "\n" + options_.session_section + "\n" +
-                       "[provider github]\ntype = github\nclient_id = github-client\n"
-                       "client_secret_file = github.secret\nauthorize_url = " +
-                       p + "/github/login/oauth/authorize\ntoken_url = " + p +
-                       "/github/login/oauth/access_token\nuserinfo_url = " + p +
-                       "/github/api/user\nemails_url = " + p + "/github/api/user/emails\n" +
-                       options_.github_section + "\n" +
-                       "[provider dev]\ntype = oauth2\nclient_id = dev-client\nclient_secret = dev-secret\n"
-                       "authorize_url = " +
-                       p + "/oauth2/authorize\ntoken_url = " + p + "/oauth2/token\nuserinfo_url = " + p +
-                       "/oauth2/userinfo\n" + options_.dev_section + "\n" + facebook("facebook", "v19.0") +
-                       facebook("facebook_old", "v2.2") + oidc_config_ + options_.extra_config;
+  std::string config =
+      "[server]\npublic_url = " + base() + "\nsecret_file = secret\nlog_level = info\n\n" +
+      "[redis]\nurl = " + redis_->url() + "\ntimeout_ms = 500\n\n" + options_.http_section + "\n" +
+      options_.limits_section + "\n" + options_.session_section + "\n" +
+      "[provider github]\ntype = github\nclient_id = github-client\n"
+      "client_secret_file = github.secret\nauthorize_url = " +
+      p + "/github/login/oauth/authorize\ntoken_url = " + p +
+      "/github/login/oauth/access_token\nuserinfo_url = " + p + "/github/api/user\nemails_url = " + p +
+      "/github/api/user/emails\n" + at_provider(options_.github_section) + "\n" +
+      "[provider dev]\ntype = oauth2\nclient_id = dev-client\nclient_secret = dev-secret\n"
+      "authorize_url = " +
+      p + "/oauth2/authorize\ntoken_url = " + p + "/oauth2/token\nuserinfo_url = " + p +
+      "/oauth2/userinfo\n" + at_provider(options_.dev_section) + "\n" + facebook("facebook", "v19.0") +
+      facebook("facebook_old", "v2.2") + oidc_config_ + at_provider(options_.extra_config);
   dir_.write("oauth-fcgi.conf", config);
 }
 

@@ -15,6 +15,7 @@
 namespace testutil {
 
 struct StackOptions {
+  // In these three, @PROVIDER@ is replaced by the dev provider's base URL (provider()).
   std::string extra_config;    // appended to the generated config (more sections)
   std::string github_section;  // more lines inside [provider github] (access rules, ...)
   std::string dev_section;     // more lines inside [provider dev]

@@ -453,6 +453,19 @@ TEST_F(Handlers, ApiRefusalsComeInTheContractsOrderAndCallNothingUpstream) {
       {"not allowed before session", api_env("GET", "/auth/api/github/user/emails", ""), 403, "not_allowed"},
       {"no session", api_env("GET", ok_uri, ""), 401, "unauthenticated"},
       {"unknown session", api_env("GET", ok_uri, std::string(43, 'x')), 401, "unauthenticated"},
+      // A body over max_body_bytes is the sixth check: every other refusal comes first.
+      {"unknown provider before 413",
+       with(api_env("POST", "/auth/api/nope/x", session), "CONTENT_LENGTH", "70000"), 404,
+       "unknown_provider"},
+      {"csrf before 413",
+       with(with(api_env("POST", ok_uri, session), "CONTENT_LENGTH", "70000"), "HTTP_X_CSRF", nullptr), 403,
+       "csrf"},
+      {"not allowed before 413", with(api_env("POST", ok_uri, session), "CONTENT_LENGTH", "70000"), 403,
+       "not_allowed"},
+      {"no session before 413", with(api_env("POST", ok_uri + "/issues", ""), "CONTENT_LENGTH", "70000"), 401,
+       "unauthenticated"},
+      {"body too large", with(api_env("POST", ok_uri + "/issues", session), "CONTENT_LENGTH", "70000"), 413,
+       "body_too_large"},
   };
   for (const Case& c : cases) {
     Response r = call(handle_api, c.env);

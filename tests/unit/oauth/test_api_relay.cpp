@@ -153,3 +153,11 @@ TEST(ApiHeaders, ALinkOnlyUnderTheApiBaseIsKept) {
             "<https://www.example.com/auth/api/gitlab/a>; title=\"x, y\", "
             "<https://www.example.com/auth/api/gitlab/b>; rel=\"last\"");
 }
+
+// Found by fuzz_parsers: an unbalanced quote made the next entry, foreign URL and all,
+// part of a kept entry's parameters.
+TEST(ApiHeaders, ALinkWhoseParametersHoldAUrlIsDropped) {
+  EXPECT_EQ(rewrite_link("<https://api.example.com/v1/a>; rel=\"next+ <https://evil.example/x>; rel=\"last\"",
+                         "https://api.example.com/v1", "https://www.example.com/auth/api/gh"),
+            "");
+}
