@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 20
 # make install PREFIX=/usr DESTDIR=/tmp/pkg: see docs/systemd.md "make install".
 PREFIX  ?= /usr/local
 DESTDIR ?=
-PROGRAMS = oauth-connect oauth-callback oauth-profile oauth-logout oauth-check oauth-fetch
+PROGRAMS = oauth-connect oauth-callback oauth-profile oauth-logout oauth-check oauth-api oauth-fetch
 
 .PHONY: all deps configure build test test-quick test-unit test-sanitize fuzz demo demo-stop install uninstall clean format format-check
 

@@ -32,7 +32,7 @@ if(GO_MD2MAN)
   endforeach()
   add_custom_target(oauth-fcgi-man ALL DEPENDS ${man_outputs})
   # `man oauth-connect` (and each other program's name) opens oauth-fcgi(8).
-  set(OAUTHFCGI_MAN_ALIASES oauth-connect oauth-callback oauth-profile oauth-logout oauth-check oauth-fetch
+  set(OAUTHFCGI_MAN_ALIASES oauth-connect oauth-callback oauth-profile oauth-logout oauth-check oauth-api oauth-fetch
                             oauth-fcgi-smoke)
   foreach(alias IN LISTS OAUTHFCGI_MAN_ALIASES)
     file(WRITE ${OAUTHFCGI_MAN_DIR}/aliases/${alias}.8 ".so man8/oauth-fcgi.8\n")
@@ -76,7 +76,7 @@ if(BUILD_TESTING)
   # (b) every config key and every --help flag is documented.
   if(Python3_Interpreter_FOUND)
     set(help_programs "")
-    foreach(p IN ITEMS oauth-connect oauth-callback oauth-profile oauth-logout oauth-check oauth-fetch)
+    foreach(p IN ITEMS oauth-connect oauth-callback oauth-profile oauth-logout oauth-check oauth-api oauth-fetch)
       if(TARGET ${p})
         list(APPEND help_programs --program $<TARGET_FILE:${p}>)
       endif()

@@ -212,6 +212,12 @@ std::chrono::seconds session_ttl(const Session& session, const SessionConfig& co
 Result<std::optional<Session>> AuthStore::use_session(std::string_view cookie_value,
                                                       const SessionConfig& config, long now,
                                                       SessionPart part) {
+  return use_session(cookie_value, config, now, [part](const Session&) { return part; });
+}
+
+Result<std::optional<Session>>
+AuthStore::use_session(std::string_view cookie_value, const SessionConfig& config, long now,
+                       const std::function<SessionPart(const Session&)>& part_for) {
   // Sliding to the idle timeout may outlast the absolute end by up to that much in
   // Redis; the expires_at check below is what ends the session on time.
   auto slide = std::chrono::milliseconds(std::chrono::seconds(config.idle_timeout));
@@ -220,7 +226,9 @@ Result<std::optional<Session>> AuthStore::use_session(std::string_view cookie_va
       open_found(keys_, key, slide.count() > 0 ? store_.get_and_expire(key, slide) : store_.get(key));
   if (!found.ok()) return found.error();
   if (!found->has_value()) return std::optional<Session>();
-  auto session = decode_session(**found, part);
+  // The identity first; the secrets' line is parsed only when this session needs them.
+  auto session = decode_session(**found, SessionPart::identity);
+  if (session && part_for(*session) == SessionPart::all) session = decode_session(**found, SessionPart::all);
   if (session && session->expires_at > 0 && now >= session->expires_at) {
     (void)delete_session(cookie_value);
     return std::optional<Session>();

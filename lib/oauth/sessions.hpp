@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,6 +99,12 @@ public:
   // `part`: SessionPart::identity leaves the tokens' secrets unread (and undecoded).
   Result<std::optional<Session>> use_session(std::string_view cookie_value, const SessionConfig& config,
                                              long now, SessionPart part = SessionPart::all);
+  // The same round trip, the part chosen per session: `part_for` sees the identity and
+  // says whether the tokens' secrets are wanted too (oauth-check: pass_access_token is
+  // per provider, and only its sessions' tokens are decoded).
+  Result<std::optional<Session>> use_session(std::string_view cookie_value, const SessionConfig& config,
+                                             long now,
+                                             const std::function<SessionPart(const Session&)>& part_for);
   Result<bool> delete_session(std::string_view cookie_value);
   // A signing-out session, read and removed in one round trip (GETDEL). `found` says
   // whether there was a record at all; `session` is empty when it was unreadable.

@@ -32,6 +32,15 @@ void print_logs_on_failure(const ApacheStack* apache) {
     std::cerr << "---- program and apache2 logs ----\n" << apache->logs().substr(0, 20000);
 }
 
+// /auth/api/ reaches oauth-api, which reads the path as sent: with no api_allow
+// rule, its own JSON 403 not_allowed (not Apache's, not the sign-in page).
+void expect_api_route_reaches_oauth_api(ApacheStack& apache, Browser& b) {
+  Page api = b.get(apache.base() + "/auth/api/github/user/repos?page=2", {"X-CSRF: 1"});
+  EXPECT_EQ(api.status, 403) << api.body;
+  EXPECT_EQ(api.header("content-type"), "application/json") << api.body;
+  EXPECT_NE(api.body.find("\"not_allowed\""), npos) << api.body;
+}
+
 // What a browser does: the chooser, connect -> provider -> callback back on the page
 // it asked for, the profile, the protected page, then sign-out, after which neither
 // the profile nor the page is served.
@@ -56,6 +65,8 @@ void expect_whole_sign_in(ApacheStack& apache) {
   Page page = b.get(done.location());
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("REMOTE_USER=alice\n"), npos) << page.body;
+
+  expect_api_route_reaches_oauth_api(apache, b);
 
   Page out = b.request("POST", apache.base() + "/auth/logout");
   EXPECT_EQ(out.status, 303) << out.body;
@@ -286,6 +297,38 @@ TEST(ApacheAuthorizerVerdicts, RefusedByARuleIs403AndRedisDownIs503) {
   print_logs_on_failure(&apache);
 }
 
+// pass_access_token under the authorizer: the CGI gets AUTH_ACCESS_TOKEN from
+// oauth-check's Variable-*; a proxied application gets no token header without the
+// snippet's opt-in lines, and none of the client's, in any spelling; the browser never
+// gets oauth-check's.
+TEST(ApacheAuthorizerPassToken, TokenOnlyFromOauthCheckAndNeverBackToTheBrowser) {
+  ApacheStack apache(ApacheMode::proxy_fcgi);
+  apache.restart_check("pass_access_token = true\n"); // still in [provider github]
+  Browser b;
+  ASSERT_EQ(apache.login(b).status, 302); // octocat
+  const std::vector<std::string> forged = {"X-Auth-Access-Token: forged", "X_Auth_Access_Token: forged",
+                                           "X-Auth_Access-Token: forged", "X-Auth-Access-Token-Expires: 1",
+                                           "Variable-AUTH_ACCESS_TOKEN: forged"};
+  Page env = b.get(apache.protected_env(), forged);
+  ASSERT_EQ(env.status, 200) << env.body;
+  EXPECT_EQ(env.body.find("forged"), npos) << env.body;
+  size_t at = env.body.find("AUTH_ACCESS_TOKEN=");
+  ASSERT_NE(at, npos) << env.body;
+  std::string token = env.body.substr(at + 18, env.body.find('\n', at) - at - 18);
+  EXPECT_GE(token.size(), 20u) << env.body;
+  EXPECT_EQ(env.body.find("HTTP_X_AUTH_ACCESS_TOKEN"), npos) << "no header without the opt-in: " << env.body;
+  Page app = b.get(apache.protected_upstream(), forged);
+  ASSERT_EQ(app.status, 200) << app.body;
+  EXPECT_EQ(identity_headers_received(app.body), kOctocatHeaders) << app.body;
+  for (const Page* page : {&env, &app}) {
+    EXPECT_EQ(page->header("x-auth-access-token"), "");
+    EXPECT_EQ(page->header("x-auth-access-token-expires"), "");
+    EXPECT_EQ(page->header("variable-auth_access_token"), "");
+  }
+  EXPECT_EQ(apache.logs().find(token), npos) << "the token is in no log line";
+  print_logs_on_failure(&apache);
+}
+
 namespace {
 
 // The whole site behind oauth-fcgi-authz.conf: the sign-in routes stay open all the
@@ -301,10 +344,11 @@ void expect_whole_site_sign_in(ApacheStack& apache) {
   EXPECT_EQ(b.get(apache.protected_upstream()).status, 401);
 
   // The sign-in routes answer themselves, not with the sign-in page: oauth-profile's
-  // own 401, in JSON.
+  // own 401, in JSON; oauth-api's refusal.
   Page profile = b.get(apache.base() + "/auth/profile");
   EXPECT_EQ(profile.status, 401);
   EXPECT_EQ(profile.header("content-type"), "application/json") << profile.body;
+  expect_api_route_reaches_oauth_api(apache, b);
 
   // Where the 401 page sends the browser: connect, the provider, the callback, and
   // back to the page, which now runs with the identity.

@@ -34,7 +34,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string> kPrograms = {"connect", "callback", "profile", "logout", "check"};
+const std::vector<std::string> kPrograms = {"connect", "callback", "profile", "logout", "check", "api"};
 
 bool contains(const std::string& s, const std::string& what) {
   return s.find(what) != std::string::npos;
@@ -152,6 +152,13 @@ void expect_program_answers(const std::string& program, const std::string& addre
     ASSERT_TRUE(r.ok);
     EXPECT_EQ(r.status, 401);
     EXPECT_EQ(r.header("X-Auth-Redirect"), "/auth/connect?return_to=%2Fprivate%2Fx");
+  } else if (program == "api") {
+    CgiResponse r = fcgitest::fcgi_get(
+        address, nginx_params("GET", "/auth/api/nope/user", "", {{"REQUEST_URI", "/auth/api/nope/user"}}));
+    ASSERT_TRUE(r.ok);
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.header("Content-Type"), "application/json");
+    EXPECT_TRUE(contains(r.body, "\"unknown_provider\"")) << r.body;
   }
 }
 
@@ -285,7 +292,7 @@ TEST(RunModes, SocketFlagMistakesExitTwoBeforeAnythingStarts) {
 
 namespace {
 
-// A unit with its program's name, socket path and route taken out, to compare the five.
+// A unit with its program's name, socket path and route taken out, to compare the six.
 std::string normalized_unit(const std::string& program, const std::string& suffix) {
   std::string text = read_file(source_dir() + "/conf/systemd/oauth-" + program + suffix);
   std::istringstream in(text);
@@ -304,7 +311,7 @@ std::string normalized_unit(const std::string& program, const std::string& suffi
 
 } // namespace
 
-TEST(Units, TheFiveProgramsHaveTheSameUnitsButForTheirName) {
+TEST(Units, TheSixProgramsHaveTheSameUnitsButForTheirName) {
   for (const char* suffix : {".socket", ".service"}) {
     std::string model = normalized_unit("connect", suffix);
     ASSERT_FALSE(model.empty());

@@ -14,7 +14,7 @@
 namespace testutil {
 namespace {
 
-const char* const kSignInPrograms[] = {"connect", "callback", "profile", "logout"};
+const char* const kSignInPrograms[] = {"connect", "callback", "profile", "logout", "api"};
 const char* const kModules = "/usr/lib/apache2/modules";
 // Apache started as root serves as this user (Debian's), and so do the programs
 // mod_fcgid and mod_cgid start: what they open must be theirs to open.

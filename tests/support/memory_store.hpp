@@ -32,6 +32,7 @@ public:
 
   oauthfcgi::Lookup get(std::string_view key) override {
     std::lock_guard<std::mutex> lock(mu_);
+    ++reads_;
     if (down_) return unavailable();
     Entry* e = find(key);
     if (!e) return std::optional<std::string>();
@@ -40,6 +41,7 @@ public:
 
   oauthfcgi::Lookup get_and_expire(std::string_view key, ms ttl) override {
     std::lock_guard<std::mutex> lock(mu_);
+    ++reads_;
     if (down_) return unavailable();
     if (ttl.count() <= 0) return bad_ttl(ttl);
     Entry* e = find(key);
@@ -192,6 +194,12 @@ public:
     return out;
   }
   size_t size() { return keys().size(); }
+  // How many get/get_and_expire calls (Redis round trips reading a value) so far.
+  long reads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return reads_;
+  }
+
   // The raw value, ignoring set_unavailable (for assertions on what was written).
   std::optional<std::string> peek(std::string_view key) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -253,6 +261,7 @@ private:
   const oauthfcgi::Clock* clock_ = &oauthfcgi::system_clock();
   Clock::duration offset_{};
   bool down_ = false;
+  long reads_ = 0;
   std::function<void(std::string_view, std::string_view)> before_write_;
 };
 

@@ -2,7 +2,8 @@
 // token usable (refresh.cpp) with a MemoryStore and scripted providers: the session's
 // lock (one owner, waiters using its result or giving up, released only by its owner,
 // its lease extended while the provider answers), invalid_grant ending the session,
-// outages keeping it, retry-on-401, and oauth-profile's ?refresh=1. Waits take no
+// outages keeping it, retry-on-401, oauth-profile's ?refresh=1, and oauth-check's
+// pass_access_token (a live token handed on; no token read without it). Waits take no
 // real time: the fixture's FakeClock moves as the waiters sleep.
 #include "refresh.hpp"
 
@@ -18,6 +19,7 @@
 #include "handler_harness.hpp"
 #include "handlers.hpp"
 #include "routes.hpp"
+#include "store_keys.hpp"
 
 using namespace oauthfcgi;
 using namespace std::chrono_literals;
@@ -48,6 +50,7 @@ protected:
     std::string text = "[server]\npublic_url = https://www.example.com\nsecret_file = secret\n"
                        "[redis]\ntimeout_ms = 50\n[http]\ntimeout_ms = 200\n"
                        "[provider corp]\ntype = oauth2\nclient_id = corp-id\nclient_secret = corp-secret\n"
+                       "pass_access_token = true\n"
                        "authorize_url = http://127.0.0.1:9/authorize\ntoken_url = http://127.0.0.1:9/token\n"
                        "userinfo_url = http://127.0.0.1:9/userinfo\nrevoke_url = http://127.0.0.1:9/revoke\n"
                        "[provider github]\ntype = github\nclient_id = Iv1.abc\nclient_secret = gh-secret\n"
@@ -104,6 +107,19 @@ protected:
                                    {"HTTP_COOKIE", "__Host-oauth_session=" + cookie_}}),
                           c);
   }
+  // GET /auth/check through oauth-check's pipeline with the session cookie, logging to `log`.
+  Response check_request(const Log& log) {
+    Context c = context(http_, log);
+    Program program{"oauth-check", ""};
+    program.routes = {route("check")};
+    return handle_request(program,
+                          Request({{"REQUEST_METHOD", "GET"},
+                                   {"SCRIPT_NAME", "/auth/check"},
+                                   {"REQUEST_URI", "/private/"},
+                                   {"HTTP_COOKIE", "__Host-oauth_session=" + cookie_}}),
+                          c);
+  }
+  Response check_request() { return check_request(log_); }
   std::optional<std::string> lock_value() { return store_.peek(auth().lock_key(cookie_)); }
   // The session's lock as another process takes and releases it: straight on the Store.
   bool take_lock(const std::string& owner, std::chrono::milliseconds lease) {
@@ -683,4 +699,104 @@ TEST_F(Refresh, ProfileRefreshAnswersTheNewProfilePlainGetCallsNobody) {
   ASSERT_TRUE(auth().delete_session(cookie_).ok());
   Response gone = get("refresh=1");
   EXPECT_EQ(gone.status, 401);
+}
+
+// ---- oauth-check with pass_access_token ------------------------------------------
+
+TEST_F(Refresh, CheckWithoutPassAccessTokenIsOneReadAndDecodesNoToken) {
+  // A record whose secrets' line is unreadable: a check that decoded it would find no
+  // session (401); one that reads the identity only does not notice.
+  auto store_broken = [&](const std::string& provider) {
+    Session s = session(3600);
+    s.profile.provider = provider;
+    std::string record = encode_session(s);
+    record = record.substr(0, record.find('\n')) + "\n{\"access_token\": not json";
+    ASSERT_TRUE(put_sealed(store_, keys_, auth().session_key(cookie_), record, 3600s).ok());
+  };
+  store_broken("github"); // github has no pass_access_token
+  long before = store_.reads();
+  Response ok = check_request();
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(*ok.header("X-Auth-Provider"), "github");
+  EXPECT_FALSE(ok.header("X-Auth-Access-Token"));
+  EXPECT_FALSE(ok.header("X-Auth-Access-Token-Expires"));
+  EXPECT_FALSE(ok.header("Variable-AUTH_ACCESS_TOKEN"));
+  EXPECT_EQ(store_.reads() - before, 1) << "one Redis round trip";
+  EXPECT_TRUE(http_.requests.empty());
+  // The same record for corp (pass_access_token = true) has its secrets decoded: unreadable.
+  store_broken("corp");
+  before = store_.reads();
+  EXPECT_EQ(check_request().status, 401);
+  EXPECT_EQ(store_.reads() - before, 1) << "still one round trip";
+}
+
+TEST_F(Refresh, CheckHandsOnAValidTokenWithItsExpiryAndNoCall) {
+  stored_session(3600);
+  long before = store_.reads();
+  Response r = check_request();
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(*r.header("X-Auth-Access-Token"), "at-OLD");
+  EXPECT_EQ(*r.header("X-Auth-Access-Token-Expires"), std::to_string(now_ + 3600));
+  EXPECT_EQ(*r.header("Variable-AUTH_ACCESS_TOKEN"), "at-OLD");
+  EXPECT_EQ(*r.header("Variable-AUTH_ACCESS_TOKEN_EXPIRES"), std::to_string(now_ + 3600));
+  EXPECT_EQ(*r.header("X-Auth-User"), "ann");
+  EXPECT_EQ(store_.reads() - before, 1);
+  EXPECT_TRUE(http_.requests.empty());
+  // A token whose expiry the provider never said: the header is there, empty.
+  ASSERT_TRUE(auth().put_session(cookie_, session(0), 3600s).ok());
+  Response unknown = check_request();
+  ASSERT_EQ(unknown.status, 200);
+  EXPECT_EQ(*unknown.header("X-Auth-Access-Token"), "at-OLD");
+  EXPECT_EQ(*unknown.header("X-Auth-Access-Token-Expires"), "");
+  EXPECT_TRUE(http_.requests.empty());
+}
+
+TEST_F(Refresh, CheckRefreshesAnExpiringTokenFirstAndLogsNoToken) {
+  stored_session(30);
+  http_.on_json(kCorpToken, 200, rotated("at-NEW", "rt-NEW"));
+  Log log("oauth-check", LogLevel::debug, LogFormat::text);
+  testutil::LogLines lines;
+  lines.capture(log);
+  Response r = check_request(log);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(*r.header("X-Auth-Access-Token"), "at-NEW");
+  EXPECT_EQ(*r.header("X-Auth-Access-Token-Expires"), std::to_string(now_ + 3600));
+  EXPECT_EQ(http_.requests.size(), 1u);
+  ASSERT_TRUE(stored());
+  EXPECT_EQ(stored()->tokens.refresh_token, "rt-NEW");
+  EXPECT_FALSE(lock_value());
+  // The next check uses the stored token: no second refresh.
+  EXPECT_EQ(*check_request(log).header("X-Auth-Access-Token"), "at-NEW");
+  EXPECT_EQ(http_.requests.size(), 1u);
+  ASSERT_FALSE(lines.lines().empty());
+  for (const char* secret : {"at-NEW", "rt-NEW", "at-OLD", "rt-OLD"})
+    EXPECT_EQ(lines.all().find(secret), std::string::npos) << secret << " in\n" << lines.all();
+}
+
+TEST_F(Refresh, CheckWhoseRefreshEndsTheSessionIs401WithTheWayBack) {
+  stored_session(30);
+  http_.on_json(kCorpToken, 400, R"({"error":"invalid_grant"})");
+  Response r = check_request();
+  EXPECT_EQ(r.status, 401);
+  ASSERT_TRUE(r.header("X-Auth-Redirect"));
+  EXPECT_NE(r.header("X-Auth-Redirect")->find("return_to=%2Fprivate%2F"), std::string::npos);
+  EXPECT_FALSE(r.header("X-Auth-Access-Token"));
+  EXPECT_FALSE(stored());
+}
+
+TEST_F(Refresh, CheckWhoseRefreshFailsHandsOnTheOldTokenWhileValidThen503) {
+  stored_session(30);
+  http_.on_json(kCorpToken, 503, "{}");
+  Response still = check_request();
+  ASSERT_EQ(still.status, 200) << "the old token is good for 30 s more";
+  EXPECT_EQ(*still.header("X-Auth-Access-Token"), "at-OLD");
+  EXPECT_EQ(http_.requests.size(), 1u);
+  // Expired and the provider still failing: 503 (oauth-check's only 5xx), the session kept.
+  clock_.advance(31s);
+  Response down = check_request();
+  EXPECT_EQ(down.status, 503);
+  EXPECT_FALSE(down.header("X-Auth-Access-Token"));
+  EXPECT_EQ(http_.requests.size(), 2u);
+  ASSERT_TRUE(stored());
+  EXPECT_EQ(stored()->tokens.refresh_token, "rt-OLD");
 }

@@ -1,8 +1,10 @@
 // Provider type gitlab (provider_gitlab.cpp): base_url as its issuer and its default,
-// offline access as a scope, the config keys it takes, and RFC 7009 revocation.
+// offline_access asking for nothing (GitLab refuses that scope and always gives a
+// refresh token), the config keys it takes, and RFC 7009 revocation.
 #include <gtest/gtest.h>
 
 #include "fake_http.hpp"
+#include "flow.hpp"
 #include "provider.hpp"
 #include "provider_test.hpp"
 #include "revoke.hpp"
@@ -20,14 +22,26 @@ using testutil::tokens;
 TEST(ResolveProvider, GitlabsIssuerIsItsBaseUrlAndOfflineAsksNoScopeGitlabRefuses) {
   ProviderConfig c = provider_section(ProviderType::gitlab, "gitlab");
   c.base_url = "https://gitlab.example";
+  auto online = resolve_provider(c);
+  ASSERT_TRUE(online.ok());
   c.offline_access = true;
   auto p = resolve_provider(c);
   ASSERT_TRUE(p.ok());
   EXPECT_TRUE(p->openid);
   EXPECT_EQ(p->issuer, "https://gitlab.example");
-  EXPECT_EQ(join_scopes(p->scope), "openid profile email");
   EXPECT_EQ(p->display_name, "GitLab");
   EXPECT_EQ(p->api_url, "https://gitlab.example/api/v4");
+  // GitLab answers invalid_scope to offline_access, and gives a refresh token anyway.
+  EXPECT_EQ(join_scopes(p->scope), "openid profile email");
+  EXPECT_TRUE(p->authorize_params.empty());
+  EXPECT_EQ(p->scope, online->scope);
+  // What the browser is sent to: no offline_access, no prompt=consent.
+  p->authorize_url = "https://gitlab.example/oauth/authorize";
+  auto url = authorize_url(*p, "https://www.example.com/auth/callback/gitlab", "st", "ch", "no");
+  ASSERT_TRUE(url.ok());
+  EXPECT_NE(url->find("scope=openid%20profile%20email&"), std::string::npos) << *url;
+  EXPECT_EQ(url->find("offline"), std::string::npos) << *url;
+  EXPECT_EQ(url->find("prompt"), std::string::npos) << *url;
 }
 
 TEST(GitlabConfig, BaseUrlDefaultsToGitlabComAndIssuerPointsToIt) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "fake_http.hpp"
+#include "flow.hpp"
 #include "provider.hpp"
 #include "provider_test.hpp"
 #include "revoke.hpp"
@@ -27,6 +28,14 @@ TEST(ResolveProvider, GoogleIsOpenIdAndAsksOfflineWithConsentOnlyWhenTold) {
   auto offline = resolve_provider(c);
   ASSERT_TRUE(offline.ok());
   EXPECT_EQ(offline->authorize_params, (Params{{"access_type", "offline"}, {"prompt", "consent"}}));
+  // No offline_access scope: Google asks for offline access with access_type only.
+  EXPECT_EQ(join_scopes(offline->scope), "openid email profile");
+  offline->authorize_url = "https://accounts.google.com/o/oauth2/v2/auth";
+  auto url = authorize_url(*offline, "https://www.example.com/auth/callback/google", "st", "ch", "no");
+  ASSERT_TRUE(url.ok());
+  EXPECT_NE(url->find("&access_type=offline"), std::string::npos) << *url;
+  EXPECT_NE(url->find("&prompt=consent"), std::string::npos) << *url;
+  EXPECT_EQ(url->find("offline_access"), std::string::npos) << *url;
 }
 
 TEST(Revoke, GoogleGetsOnlyTheTokenWithoutClientAuthentication) {

@@ -311,6 +311,33 @@ TEST_F(StoredSession, ASessionReadWithoutItsTokensIsNotWrittenBack) {
   expect_same_tokens((*kept)->tokens, full_session().tokens);
 }
 
+// oauth-check's read: the part chosen from the identity, in the one round trip.
+TEST_F(StoredSession, ThePartCanBeChosenPerSessionInOneRead) {
+  std::string seen_provider;
+  long reads = store.reads();
+  auto identity = auth.use_session("cookie", config, 1700000100, [&](const Session& s) {
+    seen_provider = s.profile.provider;
+    EXPECT_FALSE(s.tokens_read) << "the chooser sees the identity only";
+    return SessionPart::identity;
+  });
+  ASSERT_TRUE(identity.ok() && identity->has_value());
+  EXPECT_EQ(seen_provider, full_session().profile.provider);
+  EXPECT_FALSE((*identity)->tokens_read);
+  EXPECT_TRUE((*identity)->tokens.access_token.empty());
+  expect_same_identity(**identity, full_session());
+  auto all = auth.use_session("cookie", config, 1700000100, [](const Session&) { return SessionPart::all; });
+  ASSERT_TRUE(all.ok() && all->has_value());
+  EXPECT_TRUE((*all)->tokens_read);
+  expect_same_tokens((*all)->tokens, full_session().tokens);
+  EXPECT_EQ(store.reads() - reads, 2) << "one read each";
+  // Past its absolute end it is absent and deleted, whichever part was asked for.
+  auto late = auth.use_session("cookie", config, full_session().expires_at,
+                               [](const Session&) { return SessionPart::all; });
+  ASSERT_TRUE(late.ok());
+  EXPECT_FALSE(late->has_value());
+  EXPECT_FALSE(store.peek(auth.session_key("cookie")));
+}
+
 TEST_F(StoredSession, TakingASessionReadsAndRemovesItInOneStep) {
   auto taken = auth.take_session("cookie");
   ASSERT_TRUE(taken.ok());
