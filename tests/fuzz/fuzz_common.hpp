@@ -45,6 +45,7 @@ inline const oauthfcgi::Config& config() {
     std::string text = "[server]\npublic_url = https://www.example.com\nsecret_file = " + secret_path +
                        "\n"
                        "[provider github]\ntype = github\nclient_id = gh\nclient_secret = ghs\n"
+                       "api_allow = GET:/user/** POST:/repos/*/*/issues\n"
                        "[provider facebook]\ntype = facebook\nclient_id = 123\nclient_secret = fbs\n"
                        "[provider dev]\ntype = oauth2\nclient_id = dev\nclient_secret = devs\n"
                        "authorize_url = http://127.0.0.1:9/a\ntoken_url = http://127.0.0.1:9/t\n"

@@ -1,6 +1,7 @@
 // The whole request path of every program: limits, route, query, cookies, headers
 // (Origin, Sec-Fetch-Site, Host, REQUEST_URI) and body, against an in-memory Redis
-// and a provider that answers nothing. Input: method\nroute\nquery\ncookie\norigin\n
+// and a provider that answers nothing (oauth-api's relay included, its path read from
+// REQUEST_URI). Input: method\nroute\nquery\ncookie\norigin\n
 // request_uri\nhost\nbody.
 #include "fake_http.hpp"
 #include "fuzz_common.hpp"
@@ -20,6 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                       {"REQUEST_URI", p[5]},
                       {"HTTP_HOST", p[6]},
                       {"HTTP_SEC_FETCH_SITE", p[4]},
+                      {"HTTP_X_CSRF", "1"}, // past oauth-api's CSRF check, to its path rules
                       {"CONTENT_LENGTH", std::to_string(p[7].size())}};
   static const Config& config = fuzz::config();
   static const Keys keys = derive_keys(config.server.secret);
@@ -29,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   log.set_sink([](void*, std::string_view) {}, nullptr);
   Context ctx{config, keys, store, http, log, system_clock(), system_random()};
   Request request(env, p[7]);
-  for (const char* name : {"connect", "callback", "profile", "logout", "check"}) {
+  for (const char* name : {"connect", "callback", "profile", "logout", "check", "api"}) {
     Program program{"fuzz", "fuzz", {route(name)}};
     Response r = handle_request(program, request, ctx);
     std::string wire = r.serialize();
