@@ -46,8 +46,8 @@ Result<Session> fresh_tokens(Context& ctx, const Provider& provider, std::string
 // fails with token_rejected (the provider's 401), the token is refreshed whatever its
 // expiry and `call` made once more; a second token_rejected ends the session
 // (unauthenticated). The session `call` last succeeded with comes back.
-Result<Session> call_with_token(Context& ctx, const Provider& provider, std::string_view cookie, Session session,
-                                const std::function<Result<void>(const Session&)>& call);
+Result<Session> call_with_token(Context& ctx, const Provider& provider, std::string_view cookie,
+                                Session session, const std::function<Result<void>(const Session&)>& call);
 
 // oauth-profile ?refresh=1: the user fetched anew from the provider with a fresh token
 // (OpenID types: from userinfo, or the stored profile when the server has none), once

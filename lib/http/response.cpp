@@ -156,8 +156,7 @@ Response error_response(const Error& error, ErrorStyle style, std::string_view r
     // A 401 says only that: the reason would tell a prober why its cookie failed.
     if (status == 401) return Response::json(status, "{\"error\":\"unauthenticated\"}");
     std::string code = error.code.empty() ? error_kind_name(error.kind) : json_escape(error.code);
-    std::string body = "{\"error\":\"" + code + "\",\"message\":\"" +
-                       json_escape(message) + "\"";
+    std::string body = "{\"error\":\"" + code + "\",\"message\":\"" + json_escape(message) + "\"";
     if (with_id) body += ",\"request_id\":\"" + json_escape(notes.request_id) + "\"";
     return Response::json(status, body + "}");
   }

@@ -49,10 +49,9 @@ TEST(ResolveProvider, GithubGetsItsEndpointsScopeHeadersAndHooks) {
   EXPECT_NE(p->hooks.answer_error, nullptr);
   EXPECT_NE(p->hooks.complete_profile, nullptr);
   EXPECT_EQ(p->hooks.finish_tokens, nullptr);
-  EXPECT_EQ(p->api_headers,
-            (Headers{{"Accept", "application/vnd.github+json"},
-                     {"X-GitHub-Api-Version", "2022-11-28"},
-                     {"User-Agent", "oauth-fcgi"}}));
+  EXPECT_EQ(p->api_headers, (Headers{{"Accept", "application/vnd.github+json"},
+                                     {"X-GitHub-Api-Version", "2022-11-28"},
+                                     {"User-Agent", "oauth-fcgi"}}));
   EXPECT_EQ(p->api_url, "https://api.github.com");
 }
 
