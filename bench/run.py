@@ -856,7 +856,8 @@ def evaluate(results, memory, settings):
         # Judged on the ideal (every caller waiting only its 150 ms); the share of
         # what the machine relays with an instant upstream is shown beside it, not judged.
         target(f"slow upstream: relayed calls ≥ 80% of the ideal {base:,.0f}/s, zero errors",
-               f"{plain:.0%} of {base:,.0f}/s ({share:.0%} of {cap:,.0f}/s{capped}), {errs} errors",
+               f"{plain:.0%} of {base:,.0f}/s" + (f" ({share:.0%} of {cap:,.0f}/s{capped})" if capped else "") +
+               f", {errs} errors",
                plain >= 0.8 and errs == 0, f"{plain:.0%} of the ideal, {errs} errors",
                plain / 0.8 if errs == 0 else 0)
     ka = [n for n in results if n.endswith("_ka") and not n.startswith("noop_") and results[n]]
