@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "handler_harness.hpp"
+#include "provider_facebook.hpp"
 #include "routes.hpp"
 #include "sessions.hpp"
 
@@ -560,4 +561,27 @@ TEST_F(Handlers, ApiUpstreamFailuresHaveTheirCodes) {
   }
   store_.set_unavailable(true);
   EXPECT_EQ(call(handle_api, api_env("GET", "/auth/api/github/repos/o/r", session)).status, 503);
+}
+
+// Every Graph call with the user's token carries appsecret_proof; the relay's too, and
+// it is the proof of the token actually sent (a refreshed one gets its own).
+TEST_F(Handlers, ApiSignsFacebookCallsWithAppsecretProof) {
+  load_config("[server]\npublic_url = https://www.example.com\nsecret_file = secret\n"
+              "[provider facebook]\ntype = facebook\nclient_id = 123\nclient_secret = app-secret\n"
+              "api_allow = GET:/me/accounts\n");
+  Session s;
+  s.profile.provider = "facebook";
+  s.profile.id = "10001";
+  s.tokens.access_token = "EAAtoken";
+  s.created = clock_.now();
+  s.expires_at = clock_.now() + 3600;
+  const std::string cookie(43, 'c');
+  ASSERT_TRUE(AuthStore(store_, keys_).put_session(cookie, s, std::chrono::seconds(3600)).ok());
+  http_.on_json("https://graph.facebook.com/v19.0/me/accounts", 200, R"({"data":[]})");
+  Response r = call(handle_api, api_env("GET", "/auth/api/facebook/me/accounts?limit=5", cookie));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const HttpRequest& up = http_.requests.back();
+  EXPECT_EQ(up.url, "https://graph.facebook.com/v19.0/me/accounts?limit=5&appsecret_proof=" +
+                        appsecret_proof("app-secret", "EAAtoken"));
+  EXPECT_EQ(testutil::header_of(up, "Authorization"), "Bearer EAAtoken");
 }

@@ -75,6 +75,7 @@ TEST(FacebookFlow, DefaultsFollowTheGraphVersion) {
   EXPECT_EQ(p->authorize_url, "https://www.facebook.com/v21.0/dialog/oauth");
   EXPECT_EQ(p->token_url, "https://graph.facebook.com/v21.0/oauth/access_token");
   EXPECT_EQ(p->userinfo_url, "https://graph.facebook.com/v21.0/me");
+  EXPECT_EQ(p->api_url, "https://graph.facebook.com/v21.0");
   EXPECT_EQ(p->debug_token_url, "https://graph.facebook.com/v21.0/debug_token");
   EXPECT_EQ(join_scopes(p->scope), "email public_profile");
 }

@@ -22,6 +22,7 @@ TEST(ResolveProvider, GoogleIsOpenIdAndAsksOfflineWithConsentOnlyWhenTold) {
   ASSERT_TRUE(p.ok());
   EXPECT_TRUE(p->openid);
   EXPECT_EQ(p->issuer, "https://accounts.google.com");
+  EXPECT_EQ(p->api_url, "https://www.googleapis.com");
   EXPECT_EQ(join_scopes(p->scope), "openid email profile");
   EXPECT_TRUE(p->authorize_params.empty());
   c.offline_access = true;
