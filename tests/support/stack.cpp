@@ -133,9 +133,13 @@ void Stack::start_oidc() {
                                  "--client", "op-client:op-secret:" + cb + "op"};
   op.insert(op.end(), options_.op_args.begin(), options_.op_args.end());
   op_ = Process(op, {}, dir_.file("op.log"));
-  if (!wait_until([&] { return port_open(emulator_port_); }, std::chrono::seconds(15)))
+  // Node loading oidc-provider and making an RSA key took over 15 s once, in a
+  // sanitizer run sharing two cores with the other tests: the bound is generous, the
+  // wait ends as soon as the port opens.
+  const auto node_start = std::chrono::seconds(60);
+  if (!wait_until([&] { return port_open(emulator_port_); }, node_start))
     throw std::runtime_error("OIDC emulator did not start: " + read_file(dir_.file("emulator.log")));
-  if (!wait_until([&] { return port_open(op_port_); }, std::chrono::seconds(15)))
+  if (!wait_until([&] { return port_open(op_port_); }, node_start))
     throw std::runtime_error("oidc-provider did not start: " + read_file(dir_.file("op.log")));
   std::string e = oidc_emulator();
   oidc_config_ = "[provider op]\ntype = oidc\nissuer = " + oidc_op() +
