@@ -191,10 +191,20 @@ void provider_scope(ConfigReader& p, Section& s, const Value& v) {
   p.provider(s).scope_set = true;
 }
 
+namespace {
+
+// A base URL that paths are appended to after exactly one '/': the value without its
+// trailing ones.
+Value without_trailing_slashes(Value v) {
+  while (v.text.size() > 1 && v.text.back() == '/')
+    v.text.remove_suffix(1);
+  return v;
+}
+
+} // namespace
+
 void base_url(ConfigReader& p, Section& s, const Value& v) {
-  Value trimmed = v;
-  while (trimmed.text.size() > 1 && trimmed.text.back() == '/')
-    trimmed.text.remove_suffix(1);
+  Value trimmed = without_trailing_slashes(v);
   if (check_endpoint(p, trimmed)) p.provider(s).base_url = std::string(trimmed.text);
 }
 
@@ -252,16 +262,10 @@ void allow_urls(ConfigReader& p, Section& s, const Value& v) {
   p.client(s).allow_urls = std::move(prefixes);
 }
 
-} // namespace oauthfcgi::config_detail
-
-namespace oauthfcgi::config_detail {
-
 // The base of the provider's API: a URL without query, user or fragment; a trailing
 // '/' is dropped so that paths are appended after exactly one.
 void api_url(ConfigReader& p, Section& s, const Value& v) {
-  Value trimmed = v;
-  while (trimmed.text.size() > 1 && trimmed.text.back() == '/')
-    trimmed.text.remove_suffix(1);
+  Value trimmed = without_trailing_slashes(v);
   if (trimmed.text.find_first_of("?@") != std::string_view::npos) {
     p.error(v.line, "api_url is the base of the API, without user, query or fragment "
                     "(e.g. https://api.example.com/v1)");

@@ -89,17 +89,16 @@ Response handle_api(const Request& request, Context& ctx) {
   if (!api_allowed(pc->api_allow, request.method(), path->segments))
     return refuse(ctx, ErrorKind::forbidden,
                   request.method() + " /" + path->raw + " is not in " + name + "'s api_allow", "not_allowed");
-  Response unauthenticated = error_answer(ctx, make_error(ErrorKind::unauthenticated, "not signed in"));
-  if (!ctx.session) return unauthenticated;
+  auto unauthenticated = [&] {
+    return error_answer(ctx, make_error(ErrorKind::unauthenticated, "not signed in"));
+  };
+  if (!ctx.session) return unauthenticated();
   auto stored = AuthStore(ctx.store, ctx.keys).use_session(*ctx.session, config.session, ctx.clock.now());
   if (!stored.ok()) return fail(ctx, stored.error(), "api");
-  if (!stored->has_value() || (*stored)->profile.provider != name) return unauthenticated;
+  if (!stored->has_value() || (*stored)->profile.provider != name) return unauthenticated();
   // Checked here, sixth (the route's late_body_limit): a body over the limit was not read.
-  auto declared = content_length(request.env());
-  const auto max_body = static_cast<size_t>(config.limits.max_body_bytes);
-  if (!declared.ok() || *declared > max_body || request.body().size() > max_body)
-    return refuse(ctx, ErrorKind::body_too_large,
-                  "the request body is over max_body_bytes = " + std::to_string(max_body), "");
+  if (auto body = check_body_limit(request.env(), config.limits); !body)
+    return fail(ctx, body.error(), "api");
 
   auto provider = ready_provider(*pc, ctx);
   if (!provider.ok()) return fail(ctx, provider.error(), "api");

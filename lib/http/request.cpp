@@ -144,6 +144,10 @@ Result<void> check_limits(const Request::Env& env, const LimitsConfig& limits) {
     return make_error(
         ErrorKind::headers_too_large,
         limit_reason("request headers are", headers, "max_header_bytes", limits.max_header_bytes));
+  return check_body_limit(env, limits);
+}
+
+Result<void> check_body_limit(const Request::Env& env, const LimitsConfig& limits) {
   auto length = content_length(env);
   if (!length) {
     if (length.error().kind == ErrorKind::body_too_large)

@@ -128,6 +128,9 @@ private:
 // max_cookie_bytes or all HTTP_* parameters (each one sent) over max_header_bytes -> headers_too_large
 // (431); CONTENT_LENGTH over max_body_bytes -> body_too_large (413).
 Result<void> check_limits(const Request::Env& env, const LimitsConfig& limits);
+// Its last check alone: CONTENT_LENGTH within max_body_bytes (oauth-api makes it after
+// its own, in the order its contract gives).
+Result<void> check_body_limit(const Request::Env& env, const LimitsConfig& limits);
 
 // CONTENT_LENGTH parsed strictly (digits only); 0 when absent or empty. A value that is
 // not a number is bad_request; one too large to hold is body_too_large.

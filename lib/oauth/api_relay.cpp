@@ -30,6 +30,17 @@ bool is_method(std::string_view m) {
   return true;
 }
 
+// "a/b/c" -> {"a", "b", "c"}; empty segments kept ("a//b" has three).
+std::vector<std::string_view> split_segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  for (size_t start = 0;;) {
+    size_t slash = path.find('/', start);
+    out.push_back(path.substr(start, slash == std::string_view::npos ? slash : slash - start));
+    if (slash == std::string_view::npos) return out;
+    start = slash + 1;
+  }
+}
+
 // "x-ratelimit-remaining" -> "X-RateLimit-Remaining": how GitHub and GitLab spell them.
 std::string ratelimit_name(std::string_view lower) {
   std::string out = "X-RateLimit";
@@ -53,11 +64,7 @@ Result<ApiRule> parse_api_rule(std::string_view text) {
   std::string_view pattern = text.substr(colon + 1);
   if (pattern.size() < 2 || pattern[0] != '/')
     return make_error(ErrorKind::config, "the path must start with / and name something: GET:/user");
-  pattern.remove_prefix(1);
-  size_t start = 0;
-  while (start <= pattern.size()) {
-    size_t slash = pattern.find('/', start);
-    std::string_view seg = pattern.substr(start, slash == std::string_view::npos ? slash : slash - start);
+  for (std::string_view seg : split_segments(pattern.substr(1))) {
     if (seg.empty() || seg == "." || seg == "..")
       return make_error(ErrorKind::config, "a path segment is empty, . or ..");
     if (seg.find('*') != std::string_view::npos && seg != "*" && seg != "**")
@@ -66,8 +73,6 @@ Result<ApiRule> parse_api_rule(std::string_view text) {
       if (control_or_space(c) || c == '\\' || c == '%' || c == '?' || c == '#')
         return make_error(ErrorKind::config, "a path segment holds %, ?, #, \\ or a space");
     rule.segments.emplace_back(seg);
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
   }
   for (size_t i = 0; i + 1 < rule.segments.size(); ++i)
     if (rule.segments[i] == "**") return make_error(ErrorKind::config, "** may only be the last segment");
@@ -90,15 +95,10 @@ Result<ApiPath> parse_api_path(std::string_view raw) {
   }
   ApiPath path;
   path.raw = std::string(raw);
-  size_t start = 0;
-  while (start <= raw.size()) {
-    size_t slash = raw.find('/', start);
-    std::string_view seg = raw.substr(start, slash == std::string_view::npos ? slash : slash - start);
+  for (std::string_view seg : split_segments(raw)) {
     if (seg.empty()) return bad_path("has an empty segment (//, or / at an end)");
     if (seg == "." || seg == "..") return bad_path("has a . or .. segment");
     path.segments.push_back(url_decode(seg, false));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
   }
   return path;
 }
